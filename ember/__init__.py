@@ -1,0 +1,77 @@
+"""Ember: PyTorch's eager API and TensorFlow's production path, in one package.
+
+``import ember`` loads NumPy and Ember's core only; every optional feature
+imports its dependencies when first used.
+"""
+__version__ = "0.1.0"
+
+from . import dtypes as _dtypes
+from .dtypes import (dtype, bool_ as bool, uint8, int8, int16, int32, int64, float16,  # noqa: F401
+                     bfloat16, float32, float64, half, float, double, short, int, long,
+                     get_default_dtype, set_default_dtype, promote_types)
+from .device import device  # noqa: F401
+from ._tensor import Tensor, Size, bind_methods as _bind_methods  # noqa: F401
+from . import ops as _ops  # registers every op family
+from .ops.registry import FUNCTIONS as _FUNCTIONS, METHODS as _METHODS
+from . import autograd  # noqa: F401
+from .autograd import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled  # noqa: F401
+from .random import Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state  # noqa: F401
+from .random import default_generator  # noqa: F401
+from .creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empty, full,  # noqa: F401
+                       zeros_like, ones_like, empty_like, full_like, arange, linspace, logspace, eye,
+                       rand, randn, randint, randperm, rand_like, randn_like, randint_like, normal,
+                       bernoulli, multinomial, RANDOM_METHODS as _RANDOM_METHODS)
+from .printing import set_printoptions  # noqa: F401
+
+_FUNCTIONS.update(zeros=zeros, tensor=tensor)
+_METHODS.update(_RANDOM_METHODS)
+_bind_methods()
+globals().update({k: v for k, v in _FUNCTIONS.items() if k not in ("zeros", "tensor", "cast")})
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def numel(input):
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    return _dtypes.result_type(tensor1, tensor2)
+
+
+def can_cast(from_, to):
+    """PyTorch's rule: no cast to a lower category (float -> int, int -> bool)."""
+    return _dtypes.to_dtype(from_).category <= _dtypes.to_dtype(to).category
+
+
+class finfo:
+    """Machine limits of a floating dtype (``ember.finfo(ember.float32).eps``)."""
+
+    def __init__(self, type=None):
+        import numpy as np
+        import ml_dtypes
+        d = _dtypes.to_dtype(type) if type is not None else get_default_dtype()
+        info = ml_dtypes.finfo(d.np) if d.name == "bfloat16" else np.finfo(d.np)
+        self.dtype, self.bits = d.name, info.bits
+        self.eps, self.max, self.min = builtins_float(info.eps), builtins_float(info.max), builtins_float(info.min)
+        self.tiny = self.smallest_normal = builtins_float(info.tiny)
+        self.resolution = builtins_float(info.resolution)
+
+
+class iinfo:
+    def __init__(self, type):
+        import numpy as np
+        d = _dtypes.to_dtype(type)
+        info = np.iinfo(d.np)
+        self.dtype, self.bits, self.max, self.min = d.name, info.bits, builtins_int(info.max), builtins_int(info.min)
+
+
+import builtins as _builtins  # noqa: E402
+builtins_float, builtins_int = _builtins.float, _builtins.int
+del _builtins

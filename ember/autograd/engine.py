@@ -1,0 +1,266 @@
+"""The backward engine: walk the graph from the outputs, call each node's rule.
+
+Nodes run in an order where every node has received all its incoming gradients
+first (Kahn's algorithm over the reachable subgraph, newest node first among
+the ready ones). Gradients flowing to a leaf are accumulated into ``.grad``
+(or captured, for ``autograd.grad``).
+"""
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+
+from .grad_mode import STATE
+from .. import _tensor as T
+
+
+def saved_version_record(tensors):
+    out = []
+    for t in tensors:
+        if isinstance(t, T.Tensor):
+            c = T._counter(t)
+            out.append((c, c[0], t, None))
+    return out
+
+
+def _check_versions(node):
+    for counter, seen, t, op in node.saved_versions or ():
+        if counter[0] != seen:
+            what = f"[{T._dt._BY_NP[t._data.dtype] if t is not None else 'tensor'}" \
+                   f"{list(t._data.shape) if t is not None else ''}]"
+            raise RuntimeError(
+                f"ember.autograd: one of the tensors needed for gradient computation has been modified "
+                f"by an inplace operation: {what} saved by {node.name} is at version {counter[0]}; "
+                f"expected version {seen} instead")
+
+
+def _as_grad(g, like, what):
+    if g is None:
+        return T._wrap(np.ones_like(like._data))
+    if not isinstance(g, T.Tensor):
+        g = T._wrap(np.asarray(g, dtype=like._data.dtype))
+    if g._data.shape != like._data.shape:
+        raise RuntimeError(f"ember.autograd.{what}: mismatch in shape: grad has shape "
+                           f"{tuple(g._data.shape)} but the output has shape {tuple(like._data.shape)}")
+    return g
+
+
+def _roots(tensors, grads, what):
+    if isinstance(tensors, T.Tensor):
+        tensors = (tensors,)
+    tensors = tuple(tensors)
+    if grads is None or isinstance(grads, T.Tensor):
+        grads = (grads,) * len(tensors) if grads is None else (grads,)
+    grads = tuple(grads)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"ember.autograd.{what}: got {len(grads)} gradients for {len(tensors)} outputs")
+    roots = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not t._rg:
+            raise RuntimeError(f"ember.autograd.{what}: element {i} of tensors does not require grad "
+                               f"and does not have a grad_fn")
+        if g is None and t._data.size != 1:
+            raise RuntimeError(f"ember.autograd.{what}: grad can be implicitly created only for scalar "
+                               f"outputs (output {i} has shape {tuple(t._data.shape)})")
+        roots.append((t, _as_grad(g, t, what)))
+    return roots
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad``."""
+    roots = _roots(tensors, grad_tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = None
+    if inputs is not None:
+        inputs = (inputs,) if isinstance(inputs, T.Tensor) else tuple(inputs)
+        targets = {_key(t): t for t in inputs}
+    _run(roots, retain_graph, create_graph, targets, capture=None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching any ``.grad``."""
+    single = isinstance(inputs, T.Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not t._rg:
+            raise RuntimeError(f"ember.autograd.grad: input {i} does not require grad")
+    roots = _roots(outputs, grad_outputs, "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    targets = {_key(t): t for t in inputs}
+    capture = {}
+    _run(roots, retain_graph, create_graph, targets, capture)
+    result = []
+    for i, t in enumerate(inputs):
+        g = capture.get(_key(t))
+        if g is None:
+            if materialize_grads:
+                g = T._wrap(np.zeros_like(t._data))
+            elif not allow_unused:
+                raise RuntimeError(f"ember.autograd.grad: input {i} was not used in the graph; "
+                                   f"pass allow_unused=True if this is intended")
+        result.append(g)
+    return tuple(result)
+
+
+def _key(t):
+    return id(t) if t._node is None else (id(t._node), t._idx)
+
+
+def _reachable(roots, targets):
+    """Dependency counts of the nodes reachable from the roots; with targets, only
+    nodes on a path to a target are kept."""
+    deps, order, seen = {}, [], set()
+    stack = [t._node for t, _ in roots if t._node is not None]
+    while stack:  # iterative DFS: graphs of long RNNs are deep
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        order.append(node)
+        for e in node.edges:
+            if e is not None and e.__class__ is tuple:
+                deps[id(e[0])] = deps.get(id(e[0]), 0) + 1
+                stack.append(e[0])
+    needed = None
+    if targets is not None:
+        needed = set()
+        # process nodes in reverse creation order: an input node is always older
+        for node in sorted(order, key=lambda n: n.seq):
+            for i, e in enumerate(node.edges):
+                if e is None:
+                    continue
+                if e.__class__ is tuple:
+                    if id(e[0]) in needed or (id(e[0]), e[1]) in targets:
+                        needed.add(id(node))
+                elif id(e) in targets:
+                    needed.add(id(node))
+    return deps, needed
+
+
+def _run(roots, retain_graph, create_graph, targets, capture):
+    prev = STATE.enabled
+    STATE.enabled = bool(create_graph)
+    try:
+        _execute(roots, retain_graph, create_graph, targets, capture)
+    finally:
+        STATE.enabled = prev
+
+
+def _execute(roots, retain_graph, create_graph, targets, capture):
+    deps, needed = _reachable(roots, targets)
+    buffers = {}   # id(node) -> [grad per output]
+    nodes = {}
+    for t, g in roots:
+        if t._node is None:
+            _to_leaf(t, g, targets, capture, create_graph)
+        else:
+            _add_to_buffer(buffers, nodes, t._node, t._idx, g)
+    ready = [(-n.seq, id(n), n) for n in nodes.values() if deps.get(id(n), 0) == 0]
+    heapq.heapify(ready)
+    while ready:
+        _, nid, node = heapq.heappop(ready)
+        grads = buffers.pop(nid, None)
+        if grads is None:  # every gradient reaching this node was None
+            grads = [None] * node.n_out
+            needed_here = False
+        else:
+            needed_here = True
+        if node.hooks:
+            for idx, hooks in node.hooks.items():
+                if idx >= 0 and grads[idx] is not None:
+                    for h in hooks:
+                        r = h(grads[idx])
+                        if r is not None:
+                            grads[idx] = r
+        if capture is not None:
+            for idx, g in enumerate(grads):
+                if (nid, idx) in targets and g is not None:
+                    capture[(nid, idx)] = g
+        run_node = needed_here and (needed is None or nid in needed)
+        in_grads = _call_backward(node, grads, retain_graph) if run_node else ()
+        for i, gi in enumerate(in_grads):
+            e = node.edges[i] if i < len(node.edges) else None
+            if e is None or gi is None:
+                continue
+            gi = _fit(gi, node.shapes[i], node.dtypes[i])
+            if e.__class__ is tuple:
+                nxt, idx = e
+                _add_to_buffer(buffers, nodes, nxt, idx, gi)
+            else:
+                _to_leaf(e, gi, targets, capture, create_graph)
+        for i, e in enumerate(node.edges):
+            if e is not None and e.__class__ is tuple:
+                k = id(e[0])
+                deps[k] -= 1
+                if deps[k] == 0:
+                    heapq.heappush(ready, (-e[0].seq, k, e[0]))
+        if not retain_graph:
+            node.inputs = node.out_data = None
+            node.saved = ()
+            node.freed = True
+
+
+def _call_backward(node, grads, retain_graph):
+    if node.freed:
+        raise RuntimeError(f"ember.autograd: trying to backward through the graph a second time "
+                           f"({node.name}): its saved tensors were freed. Pass retain_graph=True to "
+                           f"the first backward call if you need to")
+    _check_versions(node)
+    if node.n_out > 1:
+        grads = [g if g is not None else T._wrap(np.zeros(*node.out_meta[i]))
+                 for i, g in enumerate(grads)]
+    out = node.op.backward(node, *grads)
+    if not isinstance(out, tuple):
+        out = (out,)
+    if node.hooks and -1 in node.hooks:  # hooks registered on the node itself
+        for h in node.hooks[-1]:
+            r = h(out, tuple(grads))
+            if r is not None:
+                out = tuple(r)
+    return out
+
+
+def _fit(g, shape, dtype):
+    """Sum a broadcast gradient back to its input's shape; cast it to its dtype."""
+    if not isinstance(g, T.Tensor):
+        g = T._wrap(np.asarray(g))
+    if g._data.shape != shape:
+        g = g.sum_to_size(shape)
+    if g._data.dtype != dtype:
+        g = g.to(T._dt._BY_NP[dtype])
+    return g
+
+
+def _add_to_buffer(buffers, nodes, node, idx, g):
+    k = id(node)
+    buf = buffers.get(k)
+    if buf is None:
+        buf = buffers[k] = [None] * node.n_out
+        nodes[k] = node
+    buf[idx] = g if buf[idx] is None else buf[idx] + g
+
+
+def _to_leaf(t, g, targets, capture, create_graph):
+    key = id(t)
+    if targets is not None and key not in targets:
+        return
+    hooks = getattr(t, "_hooks", None)
+    if hooks:
+        for h in hooks:
+            r = h(g)
+            if r is not None:
+                g = r
+    if capture is not None:
+        prev = capture.get(key)
+        capture[key] = g if prev is None else prev + g
+        return
+    if t.grad is None:
+        t.grad = g if create_graph else T._wrap(np.array(g._data, copy=True))
+    elif create_graph or t.grad._rg:
+        t.grad = t.grad + g
+    else:
+        t.grad._data += g._data

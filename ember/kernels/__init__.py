@@ -1,0 +1,2 @@
+"""Array-level kernels, one module per backend. Only NumPy (and CuPy for CUDA)."""
+from . import cpu  # noqa: F401
