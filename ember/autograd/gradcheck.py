@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import _tensor as T
 from .engine import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import no_grad, enable_grad
 
 
 class GradcheckError(RuntimeError):
@@ -102,8 +102,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
 
     def vjp(*args):
         xs, vs = args[:n], args[n:]
-        os = _outputs(func, xs)
-        gs = _grad(os, [xs[i] for i in diff_idx], list(vs), create_graph=True, allow_unused=True)
+        with enable_grad():  # the numerical pass runs under no_grad; the vJP needs a graph
+            os = _outputs(func, xs)
+            gs = _grad(os, [xs[i] for i in diff_idx], list(vs), create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(vjp, inputs + tuple(grad_outputs), eps=eps, atol=atol, rtol=rtol,
