@@ -617,6 +617,7 @@ def commit_inplace(self, result, opname, check_cast=True):
                                     (self._base is not None and self._base._rg))
     if recording:
         _check_inplace_allowed(self, opname)
+        _snapshot_saved_self(self, result)
     try:
         self._data[...] = result._data
     except ValueError:
@@ -641,6 +642,19 @@ def commit_inplace(self, result, opname, check_cast=True):
     else:
         self._node, self._idx, self._rg = result._node, getattr(result, "_idx", 0), result._rg
     return self
+
+
+def _snapshot_saved_self(self, result):
+    # The op producing `result` may have saved `self` for its backward (x.mul_(y)
+    # needs the old x for y's gradient); `self` is about to be overwritten, so the
+    # node keeps a copy instead -- as PyTorch saves `original_self` for in-place ops.
+    node = result._node
+    if node is None or node.inputs is None or not any(a is self for a in node.inputs):
+        return
+    snap = _history_only(self)
+    snap._data = self._data.copy()
+    node.inputs = tuple(snap if a is self else a for a in node.inputs)
+    node.saved_versions = [v for v in node.saved_versions if v[2] is not self]
 
 
 def _history_only(t):

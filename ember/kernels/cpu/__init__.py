@@ -10,6 +10,7 @@ from .reduce import *  # noqa: F401,F403
 from .movement import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
+from .sorting import *  # noqa: F401,F403
 
 
 def copy_slices(base, value, view_ops):

@@ -1,6 +1,153 @@
-"""activation kernels."""
+"""Activation kernels. float16/bfloat16 inputs are computed in float32 and rounded once,
+as PyTorch does; formulas follow PyTorch's CPU kernels so results round alike."""
 import numpy as np
 
 from ._util import norm_axes, np_dtype  # noqa: F401
+from .elementwise import _erf_erfc, _up
 
-__all__ = []
+__all__ = ["relu", "hardtanh", "leaky_relu", "elu", "elu_backward", "gelu", "gelu_backward",
+           "silu", "silu_backward", "softplus", "softplus_backward", "mish", "mish_backward",
+           "hardsigmoid", "hardswish", "hardshrink", "softshrink", "logsigmoid", "threshold", "prelu"]
+
+_SQRT_HALF = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+_K_BETA, _K_KAPPA = 0.7978845608028654, 0.044715  # sqrt(2/pi); tanh-gelu's cubic coefficient
+
+
+def _float(fn):
+    """Compute in float32 for float16/bfloat16, ignore NumPy warnings, return the input's dtype."""
+    def kernel(x, *args, **kw):
+        with np.errstate(all="ignore"):
+            out = fn(_up(x), *(_up(a) for a in args), **kw)
+        return out.astype(x.dtype, copy=False)
+    kernel.__name__ = kernel.__qualname__ = fn.__name__
+    kernel.__doc__ = fn.__doc__
+    return kernel
+
+
+@_float
+def relu(x):
+    return np.maximum(x, 0)
+
+
+@_float
+def hardtanh(x, *, min_val, max_val):
+    return np.minimum(np.maximum(x, min_val), max_val)
+
+
+@_float
+def leaky_relu(x, *, negative_slope):
+    return np.where(x > 0, x, x * negative_slope)
+
+
+@_float
+def elu(x, *, alpha, scale, input_scale):
+    """elu, selu and celu: ``scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1))``."""
+    return np.where(x > 0, x * scale, np.expm1(x * input_scale) * (alpha * scale))
+
+
+@_float
+def elu_backward(g, x, *, alpha, scale, input_scale):
+    return np.where(x > 0, g * scale, g * (alpha * scale * input_scale) * np.exp(x * input_scale))
+
+
+def _phi(x):
+    """(Phi(x), phi(x)): the standard normal cdf and pdf. ``1 + erf`` is summed in x's
+    dtype, as PyTorch does, so float32 results round alike."""
+    cdf = 0.5 * (1 + _erf_erfc(x.astype(np.float64) * _SQRT_HALF)[0].astype(x.dtype, copy=False))
+    return cdf, np.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+
+@_float
+def gelu(x, *, approximate):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(_K_BETA * (x + _K_KAPPA * x * x * x)))
+    return x * _phi(x)[0]
+
+
+@_float
+def gelu_backward(g, x, *, approximate):
+    if approximate == "tanh":
+        x2 = x * x
+        t = np.tanh(_K_BETA * (x + _K_KAPPA * x2 * x))
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _K_BETA * (1 + 3 * _K_KAPPA * x2))
+    cdf, pdf = _phi(x)
+    return g * (cdf + x * pdf)
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+@_float
+def silu(x):
+    return x / (1 + np.exp(-x))
+
+
+@_float
+def silu_backward(g, x):
+    s = _sigmoid(x)
+    return g * s * (1 + x * (1 - s))
+
+
+@_float
+def softplus(x, *, beta, threshold):
+    bx = x * beta
+    return np.where(bx > threshold, x, np.log1p(np.exp(bx)) / beta)
+
+
+@_float
+def softplus_backward(g, x, *, beta, threshold):
+    z = np.exp(x * beta)
+    return np.where(x * beta > threshold, g, g * z / (z + 1))
+
+
+@_float
+def mish(x):
+    return x * np.tanh(np.log1p(np.exp(x)))
+
+
+@_float
+def mish_backward(g, x):
+    t = np.tanh(np.log1p(np.exp(x)))
+    return g * (t + x * _sigmoid(x) * (1 - t * t))
+
+
+@_float
+def hardsigmoid(x):
+    return np.minimum(np.maximum(x + 3, 0), 6) / 6
+
+
+@_float
+def hardswish(x):
+    return x * np.minimum(np.maximum(x + 3, 0), 6) / 6
+
+
+@_float
+def hardshrink(x, *, lambd):
+    return np.where((x >= -lambd) & (x <= lambd), 0, x)
+
+
+@_float
+def softshrink(x, *, lambd):
+    return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, x * 0))  # x * 0: nan stays
+
+
+@_float
+def logsigmoid(x):
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+@_float
+def threshold(x, *, threshold, value):
+    return np.where(x <= threshold, value, x)
+
+
+def _channel_weight(w, ndim):
+    """prelu's weight, shaped to broadcast along dim 1 of an ``ndim``-d input."""
+    return w.reshape((-1,) + (1,) * (ndim - 2)) if ndim >= 2 and w.size > 1 else w.reshape(())
+
+
+@_float
+def prelu(x, w):
+    return np.where(x > 0, x, _channel_weight(w, x.ndim) * x)

@@ -62,3 +62,301 @@ def gt(a, b):
 
 def ge(a, b):
     return np.greater_equal(a, b)
+
+
+# --- math functions -----------------------------------------------------------------
+_LOW = (np.dtype(np.float16), np_dtype("bfloat16"))
+
+
+def _up(x):
+    """float16/bfloat16 computed in float32 and rounded once at the end, as PyTorch's opmath."""
+    return x.astype(np.float32) if x.dtype in _LOW else x
+
+
+def _ignore(fn):
+    """Run ``fn`` without NumPy's floating-point warnings (PyTorch prints none)."""
+    def kernel(*args, **kw):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kw)
+    kernel.__name__ = kernel.__qualname__ = fn.__name__
+    kernel.__doc__ = fn.__doc__
+    return kernel
+
+
+def _int_copy(f):
+    """Rounding functions leave integer and bool tensors unchanged (a copy, like PyTorch)."""
+    def kernel(x):
+        return x.copy() if x.dtype.kind in "biu" else f(x)
+    kernel.__name__ = f.__name__
+    return kernel
+
+
+def _unary_ufuncs():
+    table = dict(abs=np.abs, sqrt=np.sqrt, square=np.square, exp=np.exp, exp2=np.exp2,
+                 expm1=np.expm1, log=np.log, log2=np.log2, log10=np.log10, log1p=np.log1p,
+                 sin=np.sin, cos=np.cos, tan=np.tan, asin=np.arcsin, acos=np.arccos, atan=np.arctan,
+                 sinh=np.sinh, cosh=np.cosh, tanh=np.tanh, asinh=np.arcsinh, acosh=np.arccosh,
+                 atanh=np.arctanh, bitwise_not=np.invert, logical_not=np.logical_not,
+                 isnan=np.isnan, isinf=np.isinf, isfinite=np.isfinite, signbit=np.signbit,
+                 floor=_int_copy(np.floor), ceil=_int_copy(np.ceil), trunc=_int_copy(np.trunc),
+                 atan2=np.arctan2, hypot=np.hypot, logaddexp=np.logaddexp, logaddexp2=np.logaddexp2,
+                 minimum=np.minimum, maximum=np.maximum, fmin=np.fmin, fmax=np.fmax,
+                 logical_and=np.logical_and, logical_or=np.logical_or,
+                 logical_xor=np.logical_xor, copysign=np.copysign)
+    return {k: _ignore(v) for k, v in table.items()}
+
+
+globals().update(_unary_ufuncs())
+__all__ += list(_unary_ufuncs())
+__all__ += ["sign", "rsqrt", "reciprocal", "round", "frac", "sigmoid", "logit", "erf", "erfc",
+            "erfinv", "remainder", "fmod", "floor_divide", "trunc_divide", "clamp", "where", "lerp",
+            "addcmul", "addcdiv", "xlogy", "bitwise_and", "bitwise_or", "bitwise_xor",
+            "isposinf", "isneginf", "nan_to_num", "isclose"]
+
+
+def sign(x):
+    if x.dtype.kind == "b":
+        return x.copy()
+    with np.errstate(invalid="ignore"):
+        out = np.asarray(np.sign(x))
+        if x.dtype.kind == "f" or x.dtype in _LOW:
+            out[np.isnan(out)] = 0  # PyTorch: sign(nan) = 0
+        return out
+
+
+@_ignore
+def rsqrt(x):
+    return (1 / np.sqrt(_up(x))).astype(x.dtype, copy=False)
+
+
+@_ignore
+def reciprocal(x):
+    return np.reciprocal(x)
+
+
+def round(x, *, decimals=0):
+    if x.dtype.kind in "biu":
+        return x.copy()
+    if decimals == 0:
+        return np.rint(x)
+    with np.errstate(all="ignore"):  # PyTorch's formula: scale, round half to even, unscale
+        s = 10.0 ** abs(decimals)
+        xu = _up(x)
+        r = np.rint(xu * s) / s if decimals > 0 else np.rint(xu / s) * s
+    return r.astype(x.dtype, copy=False)
+
+
+@_ignore
+def frac(x):
+    if x.dtype.kind in "biu":
+        raise TypeError(f"frac is not implemented for integer tensors ({x.dtype})")
+    return x - np.trunc(x)
+
+
+@_ignore
+def sigmoid(x):
+    return (1 / (1 + np.exp(-_up(x)))).astype(x.dtype, copy=False)
+
+
+@_ignore
+def logit(x, *, eps=None):
+    xu = _up(x)
+    if eps is not None:
+        xu = np.clip(xu, eps, 1 - eps)
+    return np.log(xu / (1 - xu)).astype(x.dtype, copy=False)
+
+
+# erf/erfc: W. J. Cody's rational Chebyshev approximations (Math. Comp. 1969, netlib
+# specfun CALERF), accurate to float64 rounding; scipy is not a dependency.
+_CODY_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+           3.20937758913846947e03, 1.85777706184603153e-1)
+_CODY_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+           2.84423683343917062e03)
+_CODY_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+           2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+           2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_CODY_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+           1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+           3.43936767414372164e03, 1.23033935480374942e03)
+_CODY_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+           1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_CODY_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+           6.05183413124413191e-2, 2.33520497626869185e-3)
+_SQRPI = 0.56418958354775628695  # 1/sqrt(pi)
+
+
+def _ratio(z, num, den, n):
+    """Cody's Horner loop: (((c[n]*z + c0)*z + c1)*z ... + c[n-1]) / ((z + d0)*z ... + d[n-1])."""
+    xnum, xden = num[n] * z, z
+    for i in range(n - 1):
+        xnum = (xnum + num[i]) * z
+        xden = (xden + den[i]) * z
+    return (xnum + num[n - 1]) / (xden + den[n - 1])
+
+
+def _erf_erfc(x):
+    """(erf(x), erfc(x)) of a float64 array."""
+    y = np.abs(x)
+    erf, erfc = np.empty_like(y), np.empty_like(y)
+    small = y <= 0.46875
+    if small.any():
+        xs = x[small]
+        r = xs * _ratio(xs * xs, _CODY_A, _CODY_B, 4)
+        erf[small], erfc[small] = r, 1 - r
+    big = ~small  # includes nan
+    if big.any():
+        yb = y[big]
+        mid = yb <= 4.0
+        r = np.empty_like(yb)
+        r[mid] = _ratio(yb[mid], _CODY_C, _CODY_D, 8)
+        yt = yb[~mid]
+        z = 1 / (yt * yt)
+        r[~mid] = (_SQRPI - z * _ratio(z, _CODY_P, _CODY_Q, 5)) / yt
+        ysq = np.trunc(yb * 16) / 16  # exp(-y*y) split in two for accuracy
+        r *= np.exp(-ysq * ysq) * np.exp(-(yb - ysq) * (yb + ysq))
+        r[yb >= 26.543] = 0.0
+        neg = x[big] < 0
+        erf[big] = np.where(neg, -1.0, 1.0) * ((0.5 - r) + 0.5)
+        erfc[big] = np.where(neg, 2.0 - r, r)
+    return erf, erfc
+
+
+@_ignore
+def erf(x):
+    return _erf_erfc(x.astype(np.float64))[0].astype(x.dtype, copy=False)
+
+
+@_ignore
+def erfc(x):
+    return _erf_erfc(x.astype(np.float64))[1].astype(x.dtype, copy=False)
+
+
+@_ignore
+def erfinv(x):
+    """PyTorch's rational first guess, then Newton steps (on erfc in the tails, where
+    erf(x) - y would cancel; a third step reaches full precision there)."""
+    y = x.astype(np.float64)
+    a = np.abs(y)
+    central = a <= 0.7
+    z = y * y
+    r_c = y * (((-0.140543331 * z + 0.914624893) * z - 1.645349621) * z + 0.886226899) / \
+        ((((0.012229801 * z - 0.329097515) * z + 1.442710462) * z - 2.118377725) * z + 1.0)
+    t = np.sqrt(-np.log((1.0 - a) / 2.0))
+    r_t = np.copysign(((1.641345311 * t + 3.429567803) * t - 1.624906493) * t - 1.970840454, y) / \
+        ((1.637067800 * t + 3.543889200) * t + 1.0)
+    r = np.where(central, r_c, r_t)
+    for _ in range(3):
+        e, ec = _erf_erfc(np.abs(r))
+        err = np.where(central, np.copysign(e, r) - y, np.sign(y) * ((1.0 - a) - ec))
+        r = r - err / (2 * _SQRPI * np.exp(-r * r))
+    r = np.where(a == 1.0, np.copysign(np.inf, y), r)
+    r = np.where(a > 1.0, np.nan, r)
+    return r.astype(x.dtype, copy=False)
+
+
+def _check_int_div(b, name):
+    if isinstance(b, np.ndarray) and b.dtype.kind in "iu" and not b.all() \
+            or isinstance(b, (int, np.integer)) and b == 0:
+        raise RuntimeError(f"ember.{name}: ZeroDivisionError (integer division by zero)")
+
+
+@_ignore
+def remainder(a, b):
+    _check_int_div(b, "remainder")
+    return np.remainder(a, b)
+
+
+@_ignore
+def fmod(a, b):
+    _check_int_div(b, "fmod")
+    return np.fmod(a, b)
+
+
+@_ignore
+def floor_divide(a, b):
+    _check_int_div(b, "floor_divide")
+    return np.floor_divide(a, b)
+
+
+@_ignore
+def trunc_divide(a, b):
+    _check_int_div(b, "div")
+    if np.result_type(a, b).kind in "biu":
+        q = np.floor_divide(a, b)
+        return q + ((np.remainder(a, b) != 0) & ((np.asarray(a) < 0) != (np.asarray(b) < 0)))
+    return np.trunc(np.true_divide(a, b))
+
+
+@_ignore
+def clamp(x, lo, hi):
+    """min(max(x, lo), hi), nan-propagating; lo/hi None for no bound."""
+    out = x if lo is None else np.maximum(x, lo)
+    out = out if hi is None else np.minimum(out, hi)
+    return out.astype(x.dtype, copy=False) if out is not x else out.copy()
+
+
+def where(cond, a, b, *, dtype):
+    return np.where(cond, a, b).astype(np_dtype(dtype), copy=False)
+
+
+@_ignore
+def lerp(a, b, w):
+    # PyTorch's two-sided formula, exact at both ends
+    return np.where(np.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w)).astype(a.dtype, copy=False)
+
+
+@_ignore
+def addcmul(x, t1, t2, *, value=1):
+    return (x + value * t1 * t2).astype(np.result_type(x, t1, t2), copy=False)
+
+
+@_ignore
+def addcdiv(x, t1, t2, *, value=1):
+    return (x + value * t1 / t2).astype(np.result_type(x, t1, t2), copy=False)
+
+
+@_ignore
+def xlogy(x, y):
+    out = np.where(x == 0, 0, x * np.log(y))
+    return np.where(np.isnan(y), np.nan, out).astype(np.result_type(x, y), copy=False)
+
+
+def _bitwise(f, name):
+    def kernel(a, b):
+        for v in (a, b):
+            if isinstance(v, np.ndarray) and v.dtype.kind not in "biu" or isinstance(v, float):
+                raise TypeError(f"ember.{name}: expected integer or bool tensors, got {np.result_type(v)}")
+        return f(a, b)
+    kernel.__name__ = name
+    return kernel
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def isposinf(x):
+    return np.isposinf(x) if x.dtype.kind == "f" or x.dtype in _LOW else np.zeros(x.shape, bool)
+
+
+def isneginf(x):
+    return np.isneginf(x) if x.dtype.kind == "f" or x.dtype in _LOW else np.zeros(x.shape, bool)
+
+
+def nan_to_num(x, *, nan=0.0, posinf=None, neginf=None):
+    if x.dtype.kind in "biu":
+        return x.copy()
+    info = np.finfo(x.dtype) if x.dtype.kind == "f" else __import__("ml_dtypes").finfo(x.dtype)
+    with np.errstate(all="ignore"):
+        out = np.where(np.isnan(x), x.dtype.type(nan), x)
+        out = np.where(np.isposinf(x), x.dtype.type(info.max if posinf is None else posinf), out)
+        return np.where(np.isneginf(x), x.dtype.type(info.min if neginf is None else neginf), out)
+
+
+def isclose(a, b, *, rtol, atol, equal_nan):
+    if a.dtype.kind == "b":
+        return np.equal(a, b)
+    with np.errstate(all="ignore"):
+        au, bu = _up(a), _up(b)
+        return np.isclose(au, bu, rtol=rtol, atol=atol, equal_nan=equal_nan)

@@ -1,11 +1,43 @@
-"""reduce kernels."""
+"""Reduction kernels: sums, products, extrema, statistics, norms, logic, scans, softmax.
+
+``dim`` is a tuple of non-negative axes for reductions over several dims (``()`` on 0-d
+inputs) and a non-negative int for single-dim ops; 0-d inputs are handled here.
+Half floats accumulate in float32 and integer sums/products in int64, as PyTorch does.
+"""
 import numpy as np
 
-from ._util import norm_axes, np_dtype  # noqa: F401
+from ._util import np_dtype
 
-__all__ = []
+__all__ = ["sum_to_size", "reduce_grad", "sum", "mean", "prod", "nansum", "nanmean",
+           "amax", "amin", "max_dim", "min_dim", "argmax", "argmin", "select_along",
+           "select_along_backward", "var_mean", "std_mean", "logsumexp", "norm", "all", "any",
+           "count_nonzero", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
+           "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
+           "median", "median_dim"]
 
-__all__ += ["sum_to_size"]
+_HALF = (np.dtype(np.float16), np_dtype("bfloat16"))
+
+
+def _up(x):
+    """Half floats widened to float32 for accumulation."""
+    return x.astype(np.float32) if x.dtype in _HALF else x
+
+
+def _acc(x):
+    """The dtype a sum or product of ``x`` accumulates (and returns) in."""
+    return np.int64 if x.dtype.kind in "biu" else (np.float32 if x.dtype in _HALF else None)
+
+
+def _like(r, x):
+    """``r`` cast back to ``x``'s dtype (after accumulating a half float in float32)."""
+    return r.astype(x.dtype) if x.dtype in _HALF else r
+
+
+def _count(shape, dim):
+    n = 1
+    for d in dim:
+        n *= shape[d]
+    return n
 
 
 def sum_to_size(x, shape):
@@ -15,3 +47,296 @@ def sum_to_size(x, shape):
                                       if s == 1 and x.shape[i + lead] != 1)
     out = x.sum(axis=axes, keepdims=True) if axes else x
     return out.reshape(shape)
+
+
+def reduce_grad(g, *, shape, dim, keepdim):
+    """A reduced ``g`` broadcast back to the input ``shape`` (a read-only view)."""
+    if not keepdim and dim:
+        g = np.expand_dims(g, dim)
+    return np.broadcast_to(g, shape)
+
+
+# --- sums and products ---------------------------------------------------------------
+def sum(x, *, dim, keepdim):
+    return _like(np.sum(x, axis=dim, keepdims=keepdim, dtype=_acc(x)), x)
+
+
+def nansum(x, *, dim, keepdim):
+    return _like(np.nansum(x, axis=dim, keepdims=keepdim, dtype=_acc(x)), x)
+
+
+def prod(x, *, dim, keepdim):
+    return _like(np.prod(x, axis=dim, keepdims=keepdim, dtype=_acc(x)), x)
+
+
+def mean(x, *, dim, keepdim):
+    with np.errstate(invalid="ignore", divide="ignore"):  # empty: 0/0 = nan
+        return _like(np.true_divide(np.sum(_up(x), axis=dim, keepdims=keepdim), _count(x.shape, dim)), x)
+
+
+def nanmean(x, *, dim, keepdim):
+    n = np.sum(~np.isnan(x), axis=dim, keepdims=keepdim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.true_divide(np.nansum(_up(x), axis=dim, keepdims=keepdim), n)).astype(x.dtype)
+
+
+# --- extrema --------------------------------------------------------------------------
+def amax(x, *, dim, keepdim):
+    return np.amax(x, axis=dim, keepdims=keepdim)
+
+
+def amin(x, *, dim, keepdim):
+    return np.amin(x, axis=dim, keepdims=keepdim)
+
+
+def _select(x, dim, keepdim, argfn):
+    """(values, indices) of a value-selecting reduction; NumPy's argmax/argmin return the
+    first occurrence and treat nan as the extreme, as PyTorch."""
+    if x.ndim == 0:
+        return x.copy(), np.zeros((), np.int64)
+    idx = argfn(x, axis=dim, keepdims=True)
+    vals = np.take_along_axis(x, idx, dim)
+    if not keepdim:
+        idx, vals = idx.squeeze(dim), vals.squeeze(dim)
+    return vals, idx.astype(np.int64, copy=False)
+
+
+def max_dim(x, *, dim, keepdim):
+    return _select(x, dim, keepdim, np.argmax)
+
+
+def min_dim(x, *, dim, keepdim):
+    return _select(x, dim, keepdim, np.argmin)
+
+
+def _arg(x, dim, keepdim, argfn):
+    if dim is None:  # over the flattened input
+        return np.full((1,) * x.ndim if keepdim else (), argfn(x.reshape(-1)), np.int64)
+    if x.ndim == 0:
+        return np.zeros((), np.int64)
+    return argfn(x, axis=dim, keepdims=keepdim).astype(np.int64, copy=False)
+
+
+def argmax(x, *, dim, keepdim):
+    return _arg(x, dim, keepdim, np.argmax)
+
+
+def argmin(x, *, dim, keepdim):
+    return _arg(x, dim, keepdim, np.argmin)
+
+
+def select_along(x, idx, *, dim, keepdim):
+    """``x`` at ``idx`` along ``dim`` (``idx`` lacks ``dim`` unless ``keepdim``)."""
+    if x.ndim == 0:
+        return x.copy()
+    if not keepdim:
+        idx = np.expand_dims(idx, dim)
+    r = np.take_along_axis(x, idx, dim)
+    return r if keepdim else r.squeeze(dim)
+
+
+def select_along_backward(g, idx, *, shape, dim, keepdim):
+    """Zeros of ``shape`` with ``g`` added at ``idx`` along ``dim`` (the adjoint of select_along)."""
+    if len(shape) == 0:
+        return g.copy()
+    if not keepdim:
+        g, idx = np.expand_dims(g, dim), np.expand_dims(idx, dim)
+    if idx.shape[dim] == 1:  # one index per slice: no collisions
+        out = np.zeros(shape, g.dtype)
+        np.put_along_axis(out, idx, g, dim)
+        return out
+    # several indices per slice (cummax) may collide: scatter-add by flat position
+    pos = list(np.indices(idx.shape, sparse=True))
+    pos[dim] = idx
+    flat = np.ravel_multi_index(np.broadcast_arrays(*pos), shape).reshape(-1)
+    out = np.bincount(flat, weights=g.reshape(-1).astype(np.float64), minlength=_count(shape, range(len(shape))))
+    return out.reshape(shape).astype(g.dtype)
+
+
+# --- statistics ---------------------------------------------------------------------------
+def var_mean(x, *, dim, correction, keepdim):
+    xf = _up(x)
+    n = _count(x.shape, dim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = np.sum(xf, axis=dim, keepdims=True) / n
+        d = xf - m
+        d *= d
+        v = np.sum(d, axis=dim, keepdims=keepdim) / max(n - correction, 0)
+    if not keepdim:
+        m = m.squeeze(dim)
+    return _like(np.asarray(v), x), _like(m, x)
+
+
+def std_mean(x, *, dim, correction, keepdim):
+    v, m = var_mean(x, dim=dim, correction=correction, keepdim=keepdim)
+    return np.sqrt(v), m
+
+
+def logsumexp(x, *, dim, keepdim):
+    if x.ndim == 0:
+        return logsumexp(x.reshape(1), dim=(0,), keepdim=False)
+    xf = _up(x)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if _count(x.shape, dim) == 0:  # log(0) = -inf
+            return _like(np.log(np.sum(np.exp(xf), axis=dim, keepdims=keepdim)), x)
+        m = np.amax(xf, axis=dim, keepdims=True)
+        m[~np.isfinite(m)] = 0  # all -inf (or an inf): no shift, exp gives the right answer
+        e = xf - m
+        np.exp(e, out=e)
+        r = np.log(np.sum(e, axis=dim, keepdims=True)) + m
+    return _like(r if keepdim else r.squeeze(dim), x)
+
+
+def norm(x, *, ord, dim, keepdim):
+    xf = _up(x)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if ord == 2:
+            r = np.sqrt(np.sum(xf * xf, axis=dim, keepdims=keepdim))
+        elif ord == 1:
+            r = np.sum(np.abs(xf), axis=dim, keepdims=keepdim)
+        elif ord == float("inf"):
+            r = np.amax(np.abs(xf), axis=dim, keepdims=keepdim)
+        elif ord == float("-inf"):
+            r = np.amin(np.abs(xf), axis=dim, keepdims=keepdim)
+        elif ord == 0:
+            r = np.sum(xf != 0, axis=dim, keepdims=keepdim, dtype=xf.dtype)
+        else:
+            r = np.sum(np.abs(xf) ** ord, axis=dim, keepdims=keepdim) ** (1.0 / ord)
+    return _like(np.asarray(r), x)
+
+
+# --- logic ------------------------------------------------------------------------------------
+def all(x, *, dim, keepdim):
+    r = np.all(x, axis=dim, keepdims=keepdim)
+    return r.astype(np.uint8) if x.dtype == np.uint8 else r  # PyTorch keeps uint8
+
+
+def any(x, *, dim, keepdim):
+    r = np.any(x, axis=dim, keepdims=keepdim)
+    return r.astype(np.uint8) if x.dtype == np.uint8 else r
+
+
+def count_nonzero(x, *, dim):
+    return np.asarray(np.count_nonzero(x, axis=dim) if dim else (x != 0).astype(np.int64), np.int64)
+
+
+# --- scans: a reverse scan writes through a flipped view of its output, in one pass -----------------
+def _scan(x, dim, reverse, fn, dtype):
+    if x.ndim == 0:
+        return x.astype(dtype or x.dtype)
+    if not reverse:
+        return fn(x, axis=dim, dtype=dtype)
+    out = np.empty(x.shape, dtype or x.dtype)
+    fn(np.flip(x, dim), axis=dim, dtype=dtype, out=np.flip(out, dim))
+    return out
+
+
+def cumsum(x, *, dim, reverse=False):
+    return _like(_scan(x, dim, reverse, np.cumsum, _acc(x)), x)
+
+
+def cumprod(x, *, dim):
+    return _like(_scan(x, dim, False, np.cumprod, _acc(x)), x)
+
+
+def logcumsumexp(x, *, dim, reverse=False):
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _like(_scan(_up(x), dim, reverse, np.logaddexp.accumulate, None), x)
+
+
+def _cum_extremum(x, dim, ufunc):
+    """Running extremum and the index where it was last attained (ties and nans update it)."""
+    if x.ndim == 0:
+        return x.copy(), np.zeros((), np.int64)
+    v = ufunc.accumulate(x, axis=dim)
+    hit = (x == v) | (x != x)
+    pos = np.arange(x.shape[dim]).reshape((-1,) + (1,) * (x.ndim - dim - 1))
+    return v, np.maximum.accumulate(np.where(hit, pos, 0), axis=dim)
+
+
+def cummax(x, *, dim):
+    return _cum_extremum(x, dim, np.maximum)
+
+
+def cummin(x, *, dim):
+    return _cum_extremum(x, dim, np.minimum)
+
+
+# --- softmax ---------------------------------------------------------------------------------------
+def softmax(x, *, dim):
+    if x.ndim == 0:
+        return softmax(x.reshape(1), dim=0).reshape(())
+    if x.size == 0:
+        return x.copy()
+    xf = _up(x)
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = xf - np.amax(xf, axis=dim, keepdims=True)
+        np.exp(e, out=e)
+        e /= np.sum(e, axis=dim, keepdims=True)
+    return _like(e, x)
+
+
+def log_softmax(x, *, dim):
+    if x.ndim == 0:
+        return log_softmax(x.reshape(1), dim=0).reshape(())
+    if x.size == 0:
+        return x.copy()
+    xf = _up(x)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        s = xf - np.amax(xf, axis=dim, keepdims=True)
+        s -= np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
+    return _like(s, x)
+
+
+def softmax_backward(g, y, *, dim):
+    """``y * (g - sum(g * y))``, the gradient of softmax with output ``y``."""
+    if g.ndim == 0:
+        return softmax_backward(g.reshape(1), y.reshape(1), dim=0).reshape(())
+    ax = dim
+    gf, yf = _up(g), _up(y)
+    t = gf * yf
+    s = np.sum(t, axis=ax, keepdims=True)
+    np.subtract(gf, s, out=t)
+    t *= yf
+    return _like(t, g)
+
+
+def log_softmax_backward(g, y, *, dim):
+    """``g - exp(y) * sum(g)``, the gradient of log_softmax with output ``y``."""
+    if g.ndim == 0:
+        return log_softmax_backward(g.reshape(1), y.reshape(1), dim=0).reshape(())
+    ax = dim
+    gf = _up(g)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(_up(y))
+        e *= np.sum(gf, axis=ax, keepdims=True)
+        np.subtract(gf, e, out=e)
+    return _like(e, g)
+
+
+# --- median -------------------------------------------------------------------------------------
+def median(x):
+    """The lower median of all elements (nan if any is nan, or if empty)."""
+    flat = x.reshape(-1)
+    if flat.size == 0:
+        return np.array(np.nan, x.dtype)
+    if x.dtype.kind not in "biu" and np.isnan(flat).any():
+        return np.array(np.nan, x.dtype)
+    k = (flat.size - 1) // 2
+    return np.partition(flat, k)[k]
+
+
+def median_dim(x, *, dim, keepdim):
+    if x.ndim == 0:
+        return x.copy(), np.zeros((), np.int64)
+    k = (x.shape[dim] - 1) // 2
+    idx = np.take(np.argpartition(x, k, axis=dim), [k], axis=dim)  # nan sorts last
+    if x.dtype.kind not in "biu":
+        nan = x != x
+        has = nan.any(axis=dim, keepdims=True)
+        if has.any():  # a slice with a nan has median nan, at its first nan
+            idx = np.where(has, np.argmax(nan, axis=dim, keepdims=True), idx)
+    vals = np.take_along_axis(x, idx, dim)
+    if not keepdim:
+        idx, vals = idx.squeeze(dim), vals.squeeze(dim)
+    return vals, idx.astype(np.int64, copy=False)
