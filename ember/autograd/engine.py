@@ -260,7 +260,7 @@ def _to_leaf(t, g, targets, capture, create_graph):
         return
     if t.grad is None:
         t.grad = g if create_graph else T._wrap(np.array(g._data, copy=True))
-    elif create_graph or t.grad._rg:
-        t.grad = t.grad + g
+    elif create_graph or t.grad._rg or not t.grad._data.flags.writeable:
+        t.grad = t.grad + g  # out of place (a grad kept from create_graph may be a read-only view)
     else:
         t.grad._data += g._data

@@ -489,5 +489,3 @@ def median(input, dim=None, keepdim=False):
         _check_nonempty(input, (d,), "median")
     return median_ret(*R.apply(MEDIAN_DIM, input, dim=d, keepdim=keepdim))
 
-
-from . import scan  # noqa: E402,F401  (cumulative ops and softmax; registered with this family)

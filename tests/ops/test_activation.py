@@ -30,20 +30,6 @@ FUSED = {"gelu": [{}, {"approximate": "tanh"}], "silu": [{}], "softplus": [{}, {
 SPECIALS = np.array([-np.inf, -30.0, -3.0, -1.0, -0.0, 0.0, 1.0, 3.0, 30.0, np.inf, np.nan], np.float32)
 
 
-def _inplace_grads_work():
-    """Whether in-place ops whose backward reads their input keep gradients (the core must
-    save the old value, as PyTorch's original_self; see the report)."""
-    try:
-        x = ember.ones(2, requires_grad=True)
-        (x * 1).mul_(x).backward(ember.ones(2))
-        return True
-    except RuntimeError:
-        return False
-
-
-INPLACE_GRAD = _inplace_grads_work()
-
-
 def fns(name, **kw):
     return (lambda x: getattr(ember, name)(x, **kw)), (lambda x: getattr(F, name)(x, **kw))
 
@@ -148,10 +134,7 @@ def test_inplace_flag(name):
             return y
         return f
     a = kink_free((3, 4)).astype(np.float32)
-    # torch has in-place gradients for these; ours need the core to keep saved inputs, except
-    # for the ops that save their output (relu, relu6, hardtanh)
-    grad = name in ("relu", "relu6", "hardtanh") or INPLACE_GRAD and name in (
-        "leaky_relu", "threshold", "elu", "selu", "celu")
+    grad = name in ("relu", "relu6", "hardtanh", "leaky_relu", "threshold", "elu", "selu", "celu")  # torch's
     check_op(None, run(ember, ember), run(torch, F), inputs=[a], grad=grad)
 
 
@@ -160,7 +143,7 @@ def test_inplace_functions(name):
     args = (0.5, -1.0) if name == "threshold_" else ()
     a = kink_free((3, 4)).astype(np.float32)
     check_op(None, lambda x: getattr(ember, name)(x * 1, *args), lambda x: getattr(F, name)(x * 1, *args),
-             inputs=[a], grad=INPLACE_GRAD or name in ("relu_", "hardtanh_"))
+             inputs=[a])
 
 
 def test_methods():

@@ -46,11 +46,12 @@ ADVANCED = [
     lambda L, x: x[True], lambda L, x: x[False], lambda L, x: x[None, True], lambda L, x: x[[]],
     lambda L, x: x[x > 100], lambda L, x: x[L.tensor([0, 2], dtype=L.int32), 1],
     lambda L, x: x[L.tensor([1, 1]), L.tensor(0)], lambda L, x: x[[[0, 1], [1, 2]]],
-    lambda L, x: x[L.tensor([[True, False, True]] * 3)], lambda L, x: x[:, :, L.tensor([0, 1, 0, 2], dtype=L.uint8) > 0],
+    lambda L, x: x[L.tensor([[True, False, True]] * 3)],
+    lambda L, x: x[:, :, L.tensor([0, 1, 0, 2], dtype=L.uint8)],  # byte mask (deprecated in torch)
 ]
 
 
-@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence", "ignore:indexing with dtype torch.uint8")
 @pytest.mark.parametrize("f", BASIC + ADVANCED)
 @pytest.mark.parametrize("noncontig", [False, True])
 def test_getitem(f, noncontig):
@@ -66,6 +67,13 @@ def test_getitem_is_view():
     run([(5,)], lambda L, x: x[2])  # 0-d from 1-d
     run([()], lambda L, x: x[None])
     run([()], lambda L, x: x[...])
+
+
+def test_getitem_empty():
+    run([(0, 3)], lambda L, x: x[:, [0, 2]])
+    run([(0, 3)], lambda L, x: x[x > 0])
+    run([(0, 3)], lambda L, x: x[1:, 1])
+    run([(2, 0)], lambda L, x: x[[1, 0, 1]])
 
 
 def test_getitem_repeated_indices_accumulate():
@@ -182,6 +190,14 @@ def test_setitem_no_grad():
     with ember.no_grad():
         w[0] = 5.0
     assert w.tolist() == [5.0, 1.0, 1.0] and w.grad_fn is None
+
+
+def test_setitem_detached_alias():
+    w = ember.ones(3, requires_grad=True)
+    d = w.detach()
+    d[[0]] = 4.0
+    d[1:] = 2.0  # writes w's data (shared), no autograd, like torch
+    assert w.tolist() == [4.0, 2.0, 2.0] and w._version == 2 and w.grad_fn is None
 
 
 def test_setitem_errors():
@@ -459,3 +475,21 @@ def test_nonzero(x):
     check_op(None, lambda L: L.nonzero(), inputs=[x], grad=False)
     check_op(None, lambda L: L.nonzero(as_tuple=True), inputs=[x], grad=False)
     check_op(None, lambda a: ember.argwhere(a), lambda a: torch.argwhere(a), inputs=[x], grad=False)
+
+
+# --- double backward ----------------------------------------------------------------------------
+@pytest.mark.parametrize("f, extra", [
+    (lambda x, i: x[i], np.array([0, 2, 2])),
+    (lambda x, i: x[1:, ::2] * x[:2, 1:3], np.array(0)),
+    (lambda x, i: x.gather(1, i), np.array([[0, 2], [1, 1], [3, 0]])),
+    (lambda x, i: x.scatter_add(0, i, x * x), np.array([[2, 0, 0, 1]] * 3)),
+    (lambda x, i: x.scatter(0, i[:1], x[:1] * x[:1]), np.array([[2, 0, 0, 1]])),
+    (lambda x, i: x.scatter_reduce(0, i, x * 2, "amax", include_self=False), np.array([[2, 0, 0, 1]] * 3)),
+    (lambda x, i: x.index_put((i,), x[:1] * x[1:2], accumulate=True), np.array([2, 2])),
+    (lambda x, i: x.masked_fill(i > 0, 0.5) * x, np.array([[1, 0, 1, 0]] * 3)),
+    (lambda x, i: x.masked_scatter(i > 0, x * x), np.array([[1, 0, 1, 0]] * 3)),
+    (lambda x, i: x.take(i) ** 2, np.array([[0, 11], [5, 5]])),
+])
+def test_double_backward(f, extra):
+    x = ember.tensor(np.random.default_rng(0).uniform(0.5, 2, (3, 4)), requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda x: f(x, ember.tensor(extra)), [x])

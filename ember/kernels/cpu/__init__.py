@@ -4,6 +4,12 @@ Rules every kernel follows (the lite runtime and the compiler call them too):
 arrays in, an array (or a tuple of arrays) out; attributes are plain data
 (ints, floats, bools, strings, tuples) -- dtypes travel as names like "float32".
 """
+import warnings
+
+# PyTorch computes inf/nan silently; NumPy warns. A filter scoped to the kernel
+# modules costs nothing per call, unlike np.errstate on the hot path.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.kernels\.")
+
 from .elementwise import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
