@@ -309,8 +309,7 @@ class Tensor:
 
     def detach(self):
         t = _wrap(self._data)
-        t._base, t._vc = self, _counter(self)  # shares storage and version with self
-        t._view_ops = ()
+        t._vc = _counter(self)  # shares storage and version counter, but is no view in the graph
         return t
 
     def detach_(self):
@@ -580,6 +579,9 @@ def _record(op, args, attrs, results):
     save = op.save
     versions = []
     if "i" in save:
+        skip = op.skip
+        if skip:
+            args = tuple(None if i in skip else a for i, a in enumerate(args))
         node.inputs = args
         for a in args:
             if isinstance(a, Tensor):

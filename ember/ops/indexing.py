@@ -20,61 +20,40 @@ _FULL = ("s", None, None, 1)
 
 
 # --- ops ---------------------------------------------------------------------------------
-# Inputs whose data these ops' rules never read (only their shape): they are released from
-# the node after recording, so the graph holds no extra memory and an in-place variant
-# (x.scatter_, y[i] = v) that overwrites its own input does not fail the saved-version
-# check. A stopgap: the registry's `save` could name the positions to keep instead.
-_UNSAVED = {"index": (0,), "index_backward": (0,), "index_put": (0, 1), "gather": (0,),
-            "scatter": (0, 2), "scatter_add": (0, 2), "masked_fill": (0, 2), "masked_scatter": (0, 2),
-            "masked_scatter_backward": (0,), "take": (0,), "take_backward": (0,)}
-
-
-def _apply(op, *args, **attrs):
-    out = R.apply(op, *args, **attrs)
-    node = out._node
-    if node is not None and node.op is op and node.inputs is not None:
-        drop = _UNSAVED[op.name]
-        tensors = [i for i, a in enumerate(args) if hasattr(a, "_data")]
-        vs = node.saved_versions
-        node.saved_versions = [v for i, v in zip(tensors, vs) if i not in drop] + vs[len(tensors):]
-        node.inputs = tuple(None if i in drop else a for i, a in enumerate(args))
-    return out
-
-
 def _index_put_backward(ctx, g):
     idx, pos = ctx.inputs[2:], ctx.pos
     gx = gv = None
     if ctx.needs(0):
-        gx = g if ctx.accumulate else _apply(INDEX_PUT, g, 0, *idx, pos=pos, accumulate=False)
+        gx = g if ctx.accumulate else R.apply(INDEX_PUT, g, 0, *idx, pos=pos, accumulate=False)
     if ctx.needs(1):
-        gv = _apply(INDEX, g, *idx, pos=pos)
+        gv = R.apply(INDEX, g, *idx, pos=pos)
     return (gx, gv) + (None,) * len(idx)
 
 
 GETITEM = register("getitem", lambda ctx, g: R.apply(GETITEM_BACKWARD, g, shape=ctx.shapes[0], key=ctx.key),
                    save="", view=True, fusion="movement")
 GETITEM_BACKWARD = register("getitem_backward", lambda ctx, g: R.apply(GETITEM, g, key=ctx.key), save="")
-INDEX = register("index", lambda ctx, g: (_apply(INDEX_BACKWARD, g, *ctx.inputs[1:], shape=ctx.shapes[0],
-                                                  pos=ctx.pos),) + (None,) * (len(ctx.inputs) - 1))
-INDEX_BACKWARD = register("index_backward", lambda ctx, g: (_apply(INDEX, g, *ctx.inputs[1:], pos=ctx.pos),)
-                          + (None,) * (len(ctx.inputs) - 1))
-INDEX_PUT = register("index_put", _index_put_backward)
+INDEX = register("index", lambda ctx, g: (R.apply(INDEX_BACKWARD, g, *ctx.inputs[1:], shape=ctx.shapes[0],
+                                                  pos=ctx.pos),) + (None,) * (len(ctx.inputs) - 1), skip=(0,))
+INDEX_BACKWARD = register("index_backward", lambda ctx, g: (R.apply(INDEX, g, *ctx.inputs[1:], pos=ctx.pos),)
+                          + (None,) * (len(ctx.inputs) - 1), skip=(0,))
+INDEX_PUT = register("index_put", _index_put_backward, skip=(0, 1))
 
-TAKE = register("take", lambda ctx, g: (_apply(TAKE_BACKWARD, g, ctx.inputs[1], shape=ctx.shapes[0]), None))
-TAKE_BACKWARD = register("take_backward", lambda ctx, g: (_apply(TAKE, g, ctx.inputs[1]), None))
+TAKE = register("take", lambda ctx, g: (R.apply(TAKE_BACKWARD, g, ctx.inputs[1], shape=ctx.shapes[0]), None), skip=(0,))
+TAKE_BACKWARD = register("take_backward", lambda ctx, g: (R.apply(TAKE, g, ctx.inputs[1]), None), skip=(0,))
 
 
 def _masked_fill_backward(ctx, g):
-    gx = _apply(MASKED_FILL, g, ctx.inputs[1], 0)
+    gx = R.apply(MASKED_FILL, g, ctx.inputs[1], 0)
     return gx, None, (g - gx if ctx.needs(2) else None)
 
 
-MASKED_FILL = register("masked_fill", _masked_fill_backward, fusion="elementwise")
+MASKED_FILL = register("masked_fill", _masked_fill_backward, fusion="elementwise", skip=(0, 2))
 MASKED_SCATTER = register("masked_scatter", lambda ctx, g: (
-    _apply(MASKED_FILL, g, ctx.inputs[1], 0) if ctx.needs(0) else None, None,
-    _apply(MASKED_SCATTER_BACKWARD, g, ctx.inputs[1], shape=ctx.shapes[2]) if ctx.needs(2) else None))
+    R.apply(MASKED_FILL, g, ctx.inputs[1], 0) if ctx.needs(0) else None, None,
+    R.apply(MASKED_SCATTER_BACKWARD, g, ctx.inputs[1], shape=ctx.shapes[2]) if ctx.needs(2) else None), skip=(0, 2))
 MASKED_SCATTER_BACKWARD = register("masked_scatter_backward", lambda ctx, g: (
-    _apply(MASKED_SCATTER, FUNCTIONS["zeros"](ctx.shapes[0], dtype=g.dtype), ctx.inputs[1], g), None))
+    R.apply(MASKED_SCATTER, FUNCTIONS["zeros"](ctx.shapes[0], dtype=g.dtype), ctx.inputs[1], g), None), skip=(0,))
 ONE_HOT = register("one_hot")
 NONZERO = register("nonzero")
 
@@ -222,7 +201,7 @@ def _getitem(self, key):
         return R.apply(GETITEM, self, key=(("i", key),))
     basic, arrays, pos = _parse(self, key, "getitem")
     out = self if basic is None else R.apply(GETITEM, self, key=basic)
-    return _apply(INDEX, out, *arrays, pos=pos) if arrays else out
+    return R.apply(INDEX, out, *arrays, pos=pos) if arrays else out
 
 
 def _strip_leading_ones(value, ndim):
@@ -258,7 +237,7 @@ def _setitem(self, key, value):
     if arrays:
         value = _strip_leading_ones(value, 0)
         try:
-            result = _apply(INDEX_PUT, view, value, *arrays, pos=pos, accumulate=False)
+            result = R.apply(INDEX_PUT, view, value, *arrays, pos=pos, accumulate=False)
         except ValueError as e:
             raise _setitem_error(e, value) from None
         R.commit_inplace(view, result, "setitem")
@@ -306,7 +285,7 @@ def index_put(input, indices, values, accumulate=False):
     elif values.dtype != input.dtype:
         raise _err(RuntimeError, "index_put", f"values ({values.dtype}) and input ({input.dtype}) must "
                                               f"have the same dtype")
-    return _apply(INDEX_PUT, input, values, *arrays, pos=pos, accumulate=bool(accumulate))
+    return R.apply(INDEX_PUT, input, values, *arrays, pos=pos, accumulate=bool(accumulate))
 
 
 # --- along-a-dim ops -------------------------------------------------------------------------
@@ -341,7 +320,7 @@ def _dim_index(op, input, dim, index):
 def index_select(input, dim, index):
     """The entries of ``input`` at positions ``index`` (0-d or 1-d) along ``dim``."""
     dim, index = _dim_index("index_select", input, dim, index)
-    return _apply(INDEX, input, index, pos=(dim,))
+    return R.apply(INDEX, input, index, pos=(dim,))
 
 
 def _check_source(op, input, dim, index, source):
@@ -365,7 +344,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     _check_source("index_add", input, dim, index, source)
     if alpha != 1:
         source = source * alpha
-    return _apply(INDEX_PUT, input, source, index, pos=(dim,), accumulate=True)
+    return R.apply(INDEX_PUT, input, source, index, pos=(dim,), accumulate=True)
 
 
 @export(method=True)
@@ -373,7 +352,7 @@ def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``."""
     dim, index = _dim_index("index_copy", input, dim, index)
     _check_source("index_copy", input, dim, index, source)
-    return _apply(INDEX_PUT, input, source, index, pos=(dim,), accumulate=False)
+    return R.apply(INDEX_PUT, input, source, index, pos=(dim,), accumulate=False)
 
 
 @export(method=True)
@@ -386,7 +365,7 @@ def index_fill(input, dim, index, value):
                                                    f"shape {tuple(value.shape)}")
         if value._rg:  # a repeated index must not count twice in the value's gradient
             index = FUNCTIONS["tensor"](np.unique(index._data))
-    return _apply(INDEX_PUT, input, value, index, pos=(dim,), accumulate=False)
+    return R.apply(INDEX_PUT, input, value, index, pos=(dim,), accumulate=False)
 
 
 # --- masks -------------------------------------------------------------------------------------
@@ -408,7 +387,7 @@ def masked_fill(input, mask, value):
     if hasattr(value, "_data") and value._data.ndim:
         raise _err(RuntimeError, "masked_fill", f"only supports a 0-dimensional value tensor, but got "
                                                 f"tensor with {value._data.ndim} dimension(s)")
-    return _apply(MASKED_FILL, input, mask, value)
+    return R.apply(MASKED_FILL, input, mask, value)
 
 
 @export(method=True)
@@ -419,7 +398,7 @@ def masked_select(input, mask):
         input = input.expand(shape)
     if mask._data.shape != shape:
         mask = mask.expand(shape)
-    return _apply(INDEX, input, mask, pos=(0,))
+    return R.apply(INDEX, input, mask, pos=(0,))
 
 
 @export(method=True)
@@ -432,7 +411,7 @@ def masked_scatter(input, mask, source):
     if source._data.size < n:
         raise _err(RuntimeError, "masked_scatter", f"mask selects {n} elements but source has only "
                                                    f"{source._data.size}")
-    return _apply(MASKED_SCATTER, input, mask, source)
+    return R.apply(MASKED_SCATTER, input, mask, source)
 
 
 # --- flat indexing ---------------------------------------------------------------------------------
@@ -446,7 +425,7 @@ def take(input, index):
         if hi >= n or lo < -n:
             raise _err(IndexError, "take", f"out of range: tried to access index {hi if hi >= n else lo} "
                                            f"on a tensor of {n} elements")
-    return _apply(TAKE, input, index)
+    return R.apply(TAKE, input, index)
 
 
 # --- integer results ---------------------------------------------------------------------------------
@@ -485,4 +464,3 @@ def argwhere(input):
 for _fn in (index_add, index_copy, index_fill, masked_fill, masked_scatter, index_put):
     METHODS[_fn.__name__ + "_"] = inplace(_fn, _fn.__name__ + "_")
 
-from . import scatter  # noqa: E402,F401  (gather/scatter family; uses the helpers above)

@@ -299,9 +299,9 @@ def _pad_dim(ndim, dim, before, after):
 
 
 def _narrow_backward(ctx, g):
-    n = ctx.shapes[0][ctx.dim]
-    return R.apply(OPS["pad"], g, pad=_pad_dim(len(ctx.shapes[0]), ctx.dim, ctx.start, n - ctx.start - ctx.length),
-                   mode="constant", value=0)
+    shp, d = ctx.shapes[0], ctx.dim
+    widths = _pad_dim(len(shp), d, ctx.start, shp[d] - ctx.start - ctx.length)
+    return R.apply(OPS["pad"], g, pad=widths, mode="constant", value=0)
 
 
 NARROW = register("narrow", _narrow_backward, save="", view=True, fusion="movement")
@@ -462,7 +462,8 @@ def _unfold(input, dimension, size, step):
     d = _dim(dimension, len(shp), "unfold")
     n = shp[d] if shp else 1
     if size > n:
-        raise RuntimeError(f"ember.unfold: maximum size for tensor at dimension {d} is {n} but size is {size}")
+        raise RuntimeError(f"ember.unfold: maximum size for tensor at dimension {d} is {n} "
+                           f"but size is {size}")
     if step <= 0:
         raise RuntimeError(f"ember.unfold: step is {step} but must be > 0")
     if size < 0:

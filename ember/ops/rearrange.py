@@ -2,10 +2,10 @@
 import numpy as np
 
 from . import registry as R
-from .. import dtypes as _dt
 from .define import inplace
 from .registry import register, export, METHODS, FUNCTIONS
 from .movement import _dim, _dims, _sizes, _reshape, _narrow, expand
+
 
 # --- joins -------------------------------------------------------------------------------
 def _cat_backward(ctx, g):
@@ -139,7 +139,8 @@ def meshgrid(*tensors, indexing="ij"):
         raise ValueError(f"ember.meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     for x in tensors:
         if x._data.ndim > 1:
-            raise RuntimeError(f"ember.meshgrid: expects 0-d or 1-d tensors, got shape {tuple(x._data.shape)}")
+            raise RuntimeError(f"ember.meshgrid: expects 0-d or 1-d tensors, got shape "
+                               f"{tuple(x._data.shape)}")
     sizes = [x._data.size for x in tensors]
     order = list(range(len(tensors)))
     if indexing == "xy" and len(tensors) >= 2:
@@ -267,9 +268,11 @@ def roll(input, shifts, dims=None):
         if len(shifts) != 1:
             raise RuntimeError(f"ember.roll: with dims=None, shifts must be one int, got {shifts}")
         return R.apply(ROLL, input, shifts=shifts, dims=())
-    dims = tuple(_dim(d, input._data.ndim, "roll") for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
+    dims = tuple(_dim(d, input._data.ndim, "roll")
+                 for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
     if len(shifts) != len(dims):
-        raise RuntimeError(f"ember.roll: shifts and dimensions must align, got shifts {shifts} and dims {dims}")
+        raise RuntimeError(f"ember.roll: shifts and dimensions must align, got shifts {shifts} "
+                           f"and dims {dims}")
     return R.apply(ROLL, input, shifts=shifts, dims=dims)
 
 

@@ -24,15 +24,16 @@ METHODS: dict[str, object] = {}     # Tensor methods: Tensor.<name>
 
 
 class Op:
-    __slots__ = ("name", "kernel", "backward", "promote", "save", "view", "fusion",
+    __slots__ = ("name", "kernel", "backward", "promote", "save", "skip", "view", "fusion",
                  "differentiable", "shape", "onnx", "doc", "test")
 
-    def __init__(self, name, kernel, backward, promote, save, view, fusion, doc):
+    def __init__(self, name, kernel, backward, promote, save, skip, view, fusion, doc):
         self.name = name
         self.kernel = kernel
         self.backward = backward
         self.promote = promote        # None | "common" | "float"
         self.save = save              # "" | "i" | "o" | "io": inputs / output kept for backward
+        self.skip = skip              # input positions not kept even with "i" (rule reads their shape only)
         self.view = view              # output aliases input 0 (NumPy view)
         self.fusion = fusion          # "elementwise" | "reduce" | "movement" | None
         self.differentiable = backward is not None
@@ -45,15 +46,21 @@ class Op:
         return f"<op {self.name}>"
 
 
-def register(name, backward=None, *, promote=None, save="i", view=False, fusion=None,
+def register(name, backward=None, *, promote=None, save="i", skip=(), view=False, fusion=None,
              kernel=None, doc=""):
-    """Register an op. Its CPU kernel is ``kernels.cpu.<kernel or name>``."""
+    """Register an op. Its CPU kernel is ``kernels.cpu.<kernel or name>``.
+
+    ``save`` says what the backward rule reads: inputs ("i"), outputs ("o"), both or
+    nothing; ``skip`` lists input positions left out of "i" (their shape and dtype are
+    always kept), so the graph holds no memory it does not need and an in-place
+    variant may overwrite them.
+    """
     if name in OPS:
         raise ValueError(f"op {name!r} registered twice")
     fn = getattr(_kernels.cpu, kernel or name, None)
     if fn is None:
         raise LookupError(f"op {name!r}: no kernel kernels.cpu.{kernel or name}")
-    op = OPS[name] = Op(name, fn, backward, promote, save, view, fusion, doc)
+    op = OPS[name] = Op(name, fn, backward, promote, save, tuple(skip), view, fusion, doc)
     return op
 
 

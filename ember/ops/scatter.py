@@ -9,62 +9,62 @@ from . import registry as R
 from .define import inplace
 from .registry import register, export, METHODS, FUNCTIONS
 from ..autograd.grad_mode import STATE as _GRAD
-from .indexing import _apply, _err, _dim, _int_index, _check_bounds, GETITEM, MASKED_FILL, take
+from .indexing import _err, _dim, _int_index, _check_bounds, GETITEM, MASKED_FILL, take
 
-GATHER = register("gather", lambda ctx, g: (_zeros_scatter_add(g, ctx.shapes[0], ctx.inputs[1], ctx.dim), None))
+GATHER = register("gather", lambda ctx, g: (_zeros_scatter_add(g, ctx.shapes[0], ctx.inputs[1], ctx.dim), None), skip=(0,))
 SCATTER = register("scatter", lambda ctx, g: (
-    _apply(SCATTER, g, ctx.inputs[1], 0, dim=ctx.dim) if ctx.needs(0) else None, None,
-    _apply(GATHER, g, ctx.inputs[1], dim=ctx.dim) if ctx.needs(2) else None))
+    R.apply(SCATTER, g, ctx.inputs[1], 0, dim=ctx.dim) if ctx.needs(0) else None, None,
+    R.apply(GATHER, g, ctx.inputs[1], dim=ctx.dim) if ctx.needs(2) else None), skip=(0, 2))
 SCATTER_ADD = register("scatter_add", lambda ctx, g: (
-    g, None, _apply(GATHER, g, ctx.inputs[1], dim=ctx.dim) if ctx.needs(2) else None))
+    g, None, R.apply(GATHER, g, ctx.inputs[1], dim=ctx.dim) if ctx.needs(2) else None), skip=(0, 2))
 
 
 def _zeros_scatter_add(g, shape, index, dim):
-    return _apply(SCATTER_ADD, FUNCTIONS["zeros"](shape, dtype=g.dtype), index, g, dim=dim)
+    return R.apply(SCATTER_ADD, FUNCTIONS["zeros"](shape, dtype=g.dtype), index, g, dim=dim)
 
 
 def _where(cond, a, b):
     """``a`` where ``cond`` else ``b``, without letting inf/nan of the other branch leak."""
-    return _apply(MASKED_FILL, b, cond, 0) + _apply(MASKED_FILL, a, cond == False, 0)  # noqa: E712
+    return R.apply(MASKED_FILL, b, cond, 0) + R.apply(MASKED_FILL, a, cond == False, 0)  # noqa: E712
 
 
 def _scatter_reduce_backward(ctx, g):
     """PyTorch's rule (FunctionsManual.cpp scatter_reduce_backward), in Ember ops."""
     self, index, src = ctx.inputs
     dim, reduce, include_self = ctx.dim, ctx.reduce, ctx.include_self
-    gather = lambda t: _apply(GATHER, t, index, dim=dim)  # noqa: E731
+    gather = lambda t: R.apply(GATHER, t, index, dim=dim)  # noqa: E731
     zeros = lambda shape: FUNCTIONS["zeros"](shape, dtype=g.dtype)  # noqa: E731
     if reduce == "sum":
         g_self, g_src = g, gather(g)
     elif reduce == "mean":
         n = zeros(ctx.shapes[0]) + (1 if include_self else 0)
-        n = _apply(SCATTER_ADD, n, index, zeros(ctx.shapes[2]) + 1, dim=dim)
-        n = _apply(MASKED_FILL, n, n == 0, 1)
+        n = R.apply(SCATTER_ADD, n, index, zeros(ctx.shapes[2]) + 1, dim=dim)
+        n = R.apply(MASKED_FILL, n, n == 0, 1)
         g_self = g / n
         g_src = gather(g_self)
     elif reduce == "prod":
         result = ctx.out
-        masked_self = _apply(MASKED_FILL, self, self == 0, 1)
+        masked_self = R.apply(MASKED_FILL, self, self == 0, 1)
         masked_self_result = scatter_reduce(masked_self, dim, index, src, reduce, include_self=include_self)
         g_self = g * masked_self_result / masked_self
         src_zero = src == 0
         n_zeros = gather(_zeros_scatter_add(src_zero.to(g.dtype), ctx.shapes[0], index, dim))
         single_zero = src_zero * (n_zeros == 1)
-        masked_src = _apply(MASKED_FILL, src, single_zero, 1)
+        masked_src = R.apply(MASKED_FILL, src, single_zero, 1)
         masked_src_result = scatter_reduce(self, dim, index, masked_src, reduce, include_self=include_self)
         g_src = _where(single_zero, gather(g * masked_src_result),
-                       gather(g * result) / _apply(MASKED_FILL, src, src_zero, 1))
+                       gather(g * result) / R.apply(MASKED_FILL, src, src_zero, 1))
     else:  # amax / amin: the gradient is shared evenly among the elements equal to the result
         result = ctx.out
         value = gather(result)
         self_is = (self == result).to(g.dtype)
         if not include_self:  # the excluded self values never tie with the result
-            self_is = _apply(SCATTER, self_is, index, 0, dim=dim)
+            self_is = R.apply(SCATTER, self_is, index, 0, dim=dim)
         src_is = (src == value).to(g.dtype)
-        share = g / _apply(SCATTER_ADD, self_is, index, src_is, dim=dim)
+        share = g / R.apply(SCATTER_ADD, self_is, index, src_is, dim=dim)
         g_self, g_src = self_is * share, src_is * gather(share)
     if not include_self:
-        g_self = _apply(SCATTER, g_self, index, 0, dim=dim)
+        g_self = R.apply(SCATTER, g_self, index, 0, dim=dim)
     return (g_self if ctx.needs(0) else None), None, (g_src if ctx.needs(2) else None)
 
 
@@ -101,7 +101,7 @@ def _check_scatter(op, input, dim, index, src=None):
 def gather(input, dim, index, *, sparse_grad=False):
     """``out[i][j] = input[index[i][j]][j]`` (for dim 0)."""
     dim, _ = _check_scatter("gather", input, dim, index)
-    return _apply(GATHER, input, index, dim=dim)
+    return R.apply(GATHER, input, index, dim=dim)
 
 
 @export(method=True)
@@ -118,14 +118,14 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
             src = FUNCTIONS["tensor"](np.full(index.shape, src, input._data.dtype))
         return scatter_reduce(input, dim, index, src, modes[reduce])
     dim, src = _check_scatter("scatter", input, dim, index, src)
-    return _apply(SCATTER, input, index, src, dim=dim)
+    return R.apply(SCATTER, input, index, src, dim=dim)
 
 
 @export(method=True)
 def scatter_add(input, dim, index, src):
     """``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices accumulate)."""
     dim, src = _check_scatter("scatter_add", input, dim, index, src)
-    return _apply(SCATTER_ADD, input, index, src, dim=dim)
+    return R.apply(SCATTER_ADD, input, index, src, dim=dim)
 
 
 @export(method=True)

@@ -296,7 +296,10 @@ def clamp(x, lo, hi):
 
 
 def where(cond, a, b, *, dtype):
-    return np.where(cond, a, b).astype(np_dtype(dtype), copy=False)
+    d = np_dtype(dtype)  # cast first: NumPy has no common type for e.g. int16 and bfloat16
+    a = a.astype(d, copy=False) if isinstance(a, np.ndarray) else np.asarray(a, d)
+    b = b.astype(d, copy=False) if isinstance(b, np.ndarray) else np.asarray(b, d)
+    return np.where(cond, a, b)
 
 
 @_ignore

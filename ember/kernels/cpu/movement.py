@@ -6,7 +6,7 @@ replay them on a copy.
 """
 import numpy as np
 
-from ._util import norm_axes, np_dtype  # noqa: F401
+from ._util import np_dtype
 
 __all__ = ["expand", "reshape", "permute", "narrow", "diagonal", "diagonal_backward", "unfold",
            "unfold_backward", "view_dtype", "clone", "cat", "stack", "repeat",
