@@ -24,7 +24,7 @@ _ndarray = np.ndarray
 
 class Tensor:
     __slots__ = ("_data", "_rg", "grad", "_node", "_idx", "_base", "_vc", "_view_ops",
-                 "_hooks", "_retains", "__weakref__")
+                 "_hooks", "_retains", "_vv", "__weakref__")
 
     # A Tensor is built by ember.tensor(...) and friends; the constructor accepts
     # data like ember.tensor for PyTorch habits (torch.Tensor([1, 2])).
@@ -106,10 +106,14 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._base is not None:
+            _refresh_view(self)
         return self._node
 
     @property
     def requires_grad(self):
+        if self._base is not None:
+            _refresh_view(self)
         return self._rg
 
     @requires_grad.setter
@@ -558,6 +562,7 @@ def apply(op, *args, **attrs):
             r._base = base
             r._vc = _counter(base)
             r._view_ops = (getattr(src, "_view_ops", ()) if src._base is not None else ()) + ((op, attrs),)
+            r._vv = r._vc[0]
     if _GRAD.enabled and op.backward is not None:
         for a in args:
             if isinstance(a, Tensor) and a._rg:
@@ -566,7 +571,25 @@ def apply(op, *args, **attrs):
     return tuple(results) if multi else results[0]
 
 
+def _refresh_view(t):
+    """A view whose storage was written in place since its history was recorded gets its
+    history replayed from the base (PyTorch regenerates a view's grad_fn the same way)."""
+    vv = getattr(t, "_vv", None)
+    if vv is None or vv == t._vc[0] or not _GRAD.enabled:
+        return
+    base = t._base
+    t._vv = t._vc[0]
+    if not base._rg:
+        return
+    view = _history_only(base)
+    for op, attrs in t._view_ops:
+        view = apply(op, view, **attrs)
+    t._node, t._idx, t._rg = view._node, view._idx, True
+
+
 def _edge(a):
+    if isinstance(a, Tensor) and a._base is not None:
+        _refresh_view(a)
     if isinstance(a, Tensor) and a._rg:
         return a if a._node is None else (a._node, a._idx)
     return None
@@ -641,6 +664,7 @@ def commit_inplace(self, result, opname, check_cast=True):
         for op, attrs in view_ops:
             view = apply(op, view, **attrs)
         self._node, self._idx, self._rg = view._node, view._idx, True
+        self._vv = self._vc[0]
     else:
         self._node, self._idx, self._rg = result._node, getattr(result, "_idx", 0), result._rg
     return self

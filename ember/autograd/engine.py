@@ -57,6 +57,8 @@ def _roots(tensors, grads, what):
         raise RuntimeError(f"ember.autograd.{what}: got {len(grads)} gradients for {len(tensors)} outputs")
     roots = []
     for i, (t, g) in enumerate(zip(tensors, grads)):
+        if t._base is not None:
+            T._refresh_view(t)
         if not t._rg:
             raise RuntimeError(f"ember.autograd.{what}: element {i} of tensors does not require grad "
                                f"and does not have a grad_fn")

@@ -1,3 +1,3 @@
 """The op library. Importing this package registers every op family."""
 from . import registry  # noqa: F401
-from . import elementwise, activation, reduce, scan, movement, indexing, scatter, linalg, sorting  # noqa: F401
+from . import elementwise, activation, reduce, scan, movement, rearrange, indexing, scatter, linalg, sorting  # noqa: F401

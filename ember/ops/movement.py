@@ -472,7 +472,3 @@ def _unfold(input, dimension, size, step):
 
 
 METHODS["unfold"] = _unfold
-
-
-# the copying movement ops live next door (cat, stack, repeat, flip, roll, tril, pad ...)
-from . import rearrange  # noqa: E402,F401

@@ -6,6 +6,8 @@ arrays in, an array (or a tuple of arrays) out; attributes are plain data
 """
 import warnings
 
+import numpy as np
+
 # PyTorch computes inf/nan silently; NumPy warns. A filter scoped to the kernel
 # modules costs nothing per call, unlike np.errstate on the hot path.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.kernels\.")
@@ -21,9 +23,17 @@ from .sorting import *  # noqa: F401,F403
 
 def copy_slices(base, value, view_ops):
     """``base`` with the region selected by the chain of view ops set to ``value``."""
-    out = base.copy()
+    out = base.copy(order="K")  # keep the layout so the view chain replays as views
     view = out
     for name, attrs in view_ops:
         view = globals()[name](view, **attrs)
+    if view.size and not np.may_share_memory(view, out):
+        # a reshape in the chain copied (out's layout differs from the original base's):
+        # replay the chain on flat indices instead, which is layout-independent
+        idx = np.arange(out.size).reshape(out.shape)
+        for name, attrs in view_ops:
+            idx = globals()[name](idx, **attrs)
+        out.reshape(-1)[idx] = value
+        return out
     view[...] = value
     return out
