@@ -127,3 +127,40 @@ def check_gradcheck(shapes, fn, *, low=-2.0, high=2.0, seed=0, inputs=None, **kw
     arrays = inputs if inputs is not None else make_inputs(shapes, np.float64, low, high, seed)
     xs = [ember.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
     assert ember.autograd.gradcheck(fn, xs, **kw)
+
+
+def load_torch_weights(ember_module, torch_module):
+    """Copy a torch module's state_dict (as NumPy arrays) into the ember module, by key name."""
+    sd = {k: v.detach().numpy().copy() for k, v in torch_module.state_dict().items()}
+    ember_module.load_state_dict(sd)
+
+
+def check_module(ember_module, torch_module, shapes, *, dtype=np.float32, inputs=None, grad=True,
+                 rtol=None, atol=None, seed=0, low=-2.0, high=2.0, call=None, load=True):
+    """Load torch's weights into the ember module (same key names), run both on the same
+    inputs, compare outputs, input gradients and every parameter gradient by name.
+
+    ``call(module, *inputs)`` customises the call (default: ``module(*inputs)``).
+    """
+    if dtype == np.float64:
+        ember_module.double()
+        torch_module.double()
+    if load:
+        e_keys, t_keys = list(ember_module.state_dict()), list(torch_module.state_dict())
+        assert e_keys == t_keys, f"state_dict keys differ:\n ember {e_keys}\n torch {t_keys}"
+        load_torch_weights(ember_module, torch_module)
+    call = call or (lambda m, *xs: m(*xs))
+    e_out, t_out = check_op(shapes, lambda *xs: call(ember_module, *xs), lambda *xs: call(torch_module, *xs),
+                            dtype=dtype, inputs=inputs, grad=grad, rtol=rtol, atol=atol, seed=seed,
+                            low=low, high=high)
+    if grad:
+        r0, a0 = TOL.get(np.dtype(dtype).type, (1e-4, 1e-5))
+        e_params = dict(ember_module.named_parameters())
+        for name, tp in torch_module.named_parameters():
+            ep = e_params[name]
+            if tp.grad is None:
+                assert ep.grad is None or not np.any(to_numpy(ep.grad)), f"grad of {name}: torch has none"
+                continue
+            assert ep.grad is not None, f"grad of parameter {name} is None, torch has one"
+            assert_close(ep.grad, tp.grad, rtol or r0, atol or a0, f"grad of parameter {name}")
+    return e_out, t_out

@@ -19,6 +19,11 @@ from .movement import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .sorting import *  # noqa: F401,F403
+from .nn import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
+from .norm import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
 
 
 def copy_slices(base, value, view_ops):

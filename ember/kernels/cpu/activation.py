@@ -3,7 +3,7 @@ as PyTorch does; formulas follow PyTorch's CPU kernels so results round alike.""
 import numpy as np
 
 from ._util import norm_axes, np_dtype  # noqa: F401
-from .elementwise import _erf_erfc, _up
+from .elementwise import _erf, _up
 
 __all__ = ["relu", "hardtanh", "leaky_relu", "elu", "elu_backward", "gelu", "gelu_backward",
            "silu", "silu_backward", "softplus", "softplus_backward", "mish", "mish_backward",
@@ -52,9 +52,9 @@ def elu_backward(g, x, *, alpha, scale, input_scale):
 
 
 def _phi(x):
-    """(Phi(x), phi(x)): the standard normal cdf and pdf. ``1 + erf`` is summed in x's
-    dtype, as PyTorch does, so float32 results round alike."""
-    cdf = 0.5 * (1 + _erf_erfc(x.astype(np.float64) * _SQRT_HALF)[0].astype(x.dtype, copy=False))
+    """(Phi(x), phi(x)): the standard normal cdf (as erfc, accurate in the left tail) and pdf."""
+    cdf = _erf(x * -_SQRT_HALF, complement=True)
+    cdf *= 0.5
     return cdf, np.exp(-0.5 * x * x) * _INV_SQRT_2PI
 
 

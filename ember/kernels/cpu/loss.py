@@ -1,0 +1,6 @@
+"""loss kernels."""
+import numpy as np
+
+from ._util import norm_axes, np_dtype  # noqa: F401
+
+__all__ = []

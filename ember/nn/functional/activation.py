@@ -1,0 +1,2 @@
+"""ember.nn.functional: activation."""
+__all__ = []

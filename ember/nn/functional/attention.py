@@ -1,0 +1,2 @@
+"""ember.nn.functional: attention."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""ember.nn.functional: conv."""
+__all__ = []

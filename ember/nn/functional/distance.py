@@ -1,0 +1,2 @@
+"""ember.nn.functional: distance."""
+__all__ = []

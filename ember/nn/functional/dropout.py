@@ -1,0 +1,2 @@
+"""ember.nn.functional: dropout."""
+__all__ = []

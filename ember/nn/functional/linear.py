@@ -1,0 +1,2 @@
+"""ember.nn.functional: linear."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""ember.nn.functional: loss."""
+__all__ = []

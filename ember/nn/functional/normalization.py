@@ -1,0 +1,2 @@
+"""ember.nn.functional: normalization."""
+__all__ = []

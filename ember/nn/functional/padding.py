@@ -1,0 +1,2 @@
+"""ember.nn.functional: padding."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""ember.nn.functional: pooling."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""ember.nn.functional: sparse."""
+__all__ = []

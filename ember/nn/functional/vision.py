@@ -1,0 +1,2 @@
+"""ember.nn.functional: vision."""
+__all__ = []

@@ -1,0 +1,4 @@
+"""activation modules."""
+from .module import Module  # noqa: F401
+
+__all__ = []

@@ -1,0 +1,4 @@
+"""flatten modules."""
+from .module import Module  # noqa: F401
+
+__all__ = []

@@ -1,0 +1,4 @@
+"""normalization modules."""
+from .module import Module  # noqa: F401
+
+__all__ = []

@@ -1,0 +1,4 @@
+"""upsampling modules."""
+from .module import Module  # noqa: F401
+
+__all__ = []
