@@ -57,7 +57,7 @@ def register(name, backward=None, *, promote=None, save="i", skip=(), view=False
     """
     if name in OPS:
         raise ValueError(f"op {name!r} registered twice")
-    fn = getattr(_kernels.cpu, kernel or name, None)
+    fn = _kernels.cpu.KERNELS.get(kernel or name)
     if fn is None:
         raise LookupError(f"op {name!r}: no kernel kernels.cpu.{kernel or name}")
     op = OPS[name] = Op(name, fn, backward, promote, save, tuple(skip), view, fusion, doc)

@@ -12,18 +12,18 @@ import numpy as np
 # modules costs nothing per call, unlike np.errstate on the hot path.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.kernels\.")
 
-from .elementwise import *  # noqa: F401,F403
-from .activation import *  # noqa: F401,F403
-from .reduce import *  # noqa: F401,F403
-from .movement import *  # noqa: F401,F403
-from .indexing import *  # noqa: F401,F403
-from .linalg import *  # noqa: F401,F403
-from .sorting import *  # noqa: F401,F403
-from .nn import *  # noqa: F401,F403
-from .conv import *  # noqa: F401,F403
-from .pool import *  # noqa: F401,F403
-from .norm import *  # noqa: F401,F403
-from .loss import *  # noqa: F401,F403
+from . import (elementwise, activation, reduce, movement, indexing, linalg, sorting,  # noqa: E402
+               nn, conv, pool, norm, loss)
+
+# Kernels by op name. A dict, not the package's attributes: a submodule's name
+# (norm, conv, ...) would shadow a kernel of the same name.
+KERNELS = {}
+for _mod in (elementwise, activation, reduce, movement, indexing, linalg, sorting, nn, conv, pool,
+             norm, loss):
+    for _name in _mod.__all__:
+        if _name in KERNELS:
+            raise ValueError(f"kernel {_name!r} defined twice ({_mod.__name__})")
+        KERNELS[_name] = getattr(_mod, _name)
 
 
 def copy_slices(base, value, view_ops):
@@ -31,14 +31,17 @@ def copy_slices(base, value, view_ops):
     out = base.copy(order="K")  # keep the layout so the view chain replays as views
     view = out
     for name, attrs in view_ops:
-        view = globals()[name](view, **attrs)
+        view = KERNELS[name](view, **attrs)
     if view.size and not np.may_share_memory(view, out):
         # a reshape in the chain copied (out's layout differs from the original base's):
         # replay the chain on flat indices instead, which is layout-independent
         idx = np.arange(out.size).reshape(out.shape)
         for name, attrs in view_ops:
-            idx = globals()[name](idx, **attrs)
+            idx = KERNELS[name](idx, **attrs)
         out.reshape(-1)[idx] = value
         return out
     view[...] = value
     return out
+
+
+KERNELS["copy_slices"] = copy_slices
