@@ -433,7 +433,9 @@ def _as_array(data, dtype, opname):
             arr = np.asarray(data)
         except ValueError as e:
             raise ValueError(f"ember.{opname}: cannot build a tensor from {type(data).__name__}: {e}") from None
-        if arr.dtype.kind == "f" and arr.dtype != np.float16:
+        if dtype is not None:
+            pass  # cast once, below, from the exact values
+        elif arr.dtype.kind == "f" and arr.dtype != np.float16:
             arr = arr.astype(_dt.get_default_dtype().np)
         elif arr.dtype.kind == "i" and arr.dtype != np.int64 and not isinstance(data, np.generic):
             arr = arr.astype(np.int64)
@@ -486,10 +488,11 @@ def _full_like_new(t, size, value, dtype, requires_grad):
 
 # --- dispatch ----------------------------------------------------------------
 def _kernel_args(op, args):
-    """The kernel's arguments: arrays for tensors, with the op's dtype promotion."""
+    """The kernel's arguments (arrays for tensors, with the op's dtype promotion), and the
+    dtype to cast float outputs back to when the kernel computes in a wider one."""
     rule = op.promote
     if rule is None:
-        return [a._data if isinstance(a, Tensor) else a for a in args]
+        return [a._data if isinstance(a, Tensor) else a for a in args], None
     # fast path: every tensor has one dtype and any Python scalar keeps it (NEP 50)
     npd = None
     fast = True
@@ -506,20 +509,25 @@ def _kernel_args(op, args):
         for a in args:
             if not isinstance(a, Tensor):
                 c = a.__class__
-                if c is float and kind == "f" or c is int and npd == np.int64 or c is bool and kind == "b":
+                if c is float and kind == "f" and npd.itemsize >= 4 or c is int and npd == np.int64 \
+                        or c is bool and kind == "b":
                     continue
                 if a is None:
                     continue
                 fast = False
                 break
         if fast and (rule == "common" or kind == "f" or npd.name == "bfloat16"):
-            return [a._data if isinstance(a, Tensor) else a for a in args]
+            return [a._data if isinstance(a, Tensor) else a for a in args], None
     dt = _dt.result_type(*args)
     if dt is None:
         raise TypeError(f"ember.{op.name}: expected at least one tensor or number")
     if rule == "float" and dt.category != 2:
         dt = _dt.get_default_dtype()
     npd = dt.np
+    cast_back = None
+    if dt.itemsize == 2 and dt.is_floating_point and any(a.__class__ is float for a in args):
+        # PyTorch computes half-precision ops in float32 with the scalar unrounded
+        cast_back, npd = npd, np.dtype(np.float32)
     out = []
     for a in args:
         if isinstance(a, Tensor):
@@ -527,9 +535,11 @@ def _kernel_args(op, args):
             out.append(d if d.dtype == npd else d.astype(npd))
         elif a is None:
             out.append(None)
+        elif cast_back is not None and a.__class__ is float:
+            out.append(a)
         else:
             out.append(np.array(a).astype(npd))
-    return out
+    return out, cast_back
 
 
 def _op_error(op, args, err):
@@ -540,7 +550,7 @@ def _op_error(op, args, err):
 
 def apply(op, *args, **attrs):
     """Run registered ``op`` on ``args`` (tensors and numbers), recording it for autograd."""
-    arrays = _kernel_args(op, args)
+    arrays, cast_back = _kernel_args(op, args)
     try:
         out = op.kernel(*arrays, **attrs)
     except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as e:
@@ -553,6 +563,8 @@ def apply(op, *args, **attrs):
     for o in outs:
         if o.__class__ is not _ndarray:
             o = np.asarray(o)
+        if cast_back is not None and o.dtype == np.float32:
+            o = o.astype(cast_back)
         results.append(_wrap(o))
     if op.view:
         src = args[0]

@@ -123,3 +123,15 @@ def test_broadcast_errors(sa, sb):
                      ("where", lambda x, y: ember.where(x > 0, x, y))):
         with pytest.raises(ValueError, match=f"ember.{name}"):
             fn(ember.ones(sa), ember.ones(sb))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_scalar_arithmetic(dtype):
+    a = np.random.default_rng(0).uniform(-4, 4, 1000).astype(np.float32)
+    if dtype == "bfloat16":
+        e, t = ember.tensor(a.astype(ml_dtypes.bfloat16)), torch.from_numpy(a).bfloat16()
+    else:
+        e, t = ember.tensor(a.astype(np.float16)), torch.from_numpy(a.astype(np.float16))
+    for s in (0.1, 1 / 3, 1e-5):
+        np.testing.assert_array_equal(values(e * s), values(t * s))
+        np.testing.assert_array_equal(values(e / s), values(t / s))

@@ -335,12 +335,12 @@ _BINARY = {
     "fmax": (_fminmax_backward(lambda a, b: a >= b), "i", "common"),
     "fmin": (_fminmax_backward(lambda a, b: a <= b), "i", "common"),
     "xlogy": (_xlogy_backward, "i", "float"),
-    "copysign": (_copysign_backward, "io", "float"),
+    "copysign": (_copysign_backward, "io", "float", (1,)),
 }
 
 
-def _binary(name, backward, save, promote):
-    op = register(name, backward, promote=promote, save=save, fusion="elementwise")
+def _binary(name, backward, save, promote, skip=()):
+    op = register(name, backward, promote=promote, save=save, skip=skip, fusion="elementwise")
 
     def fn(input, other):
         return R.apply(op, input, other)
@@ -397,7 +397,7 @@ def _where_backward(ctx, g):
     return None, (where(cond, g, 0) if ctx.needs(1) else None), (where(cond, 0, g) if ctx.needs(2) else None)
 
 
-WHERE = register("where", _where_backward, fusion="elementwise")
+WHERE = register("where", _where_backward, skip=(1, 2), fusion="elementwise")
 
 
 @export
@@ -445,8 +445,8 @@ def _addcdiv_backward(ctx, g):
     return g, (g * v / t2 if ctx.needs(1) else None), (-g * v * t1 / (t2 * t2) if ctx.needs(2) else None)
 
 
-ADDCMUL = register("addcmul", _addcmul_backward, promote="common", fusion="elementwise")
-ADDCDIV = register("addcdiv", _addcdiv_backward, promote="common", fusion="elementwise")
+ADDCMUL = register("addcmul", _addcmul_backward, promote="common", skip=(0,), fusion="elementwise")
+ADDCDIV = register("addcdiv", _addcdiv_backward, promote="common", skip=(0,), fusion="elementwise")
 
 
 @export(method=True)
@@ -481,5 +481,3 @@ for _alias, _name in (("absolute", "abs"), ("arcsin", "asin"), ("arccos", "acos"
 def positive(input):
     return input
 
-
-from . import logical  # noqa: E402,F401  (logic, bitwise, closeness, // % & | ^ ~)

@@ -12,7 +12,9 @@ from ember.autograd import gradgradcheck
 from helpers import check_op, check_gradcheck, torch
 
 F = torch.nn.functional
-pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+# PyTorch prints no NumPy warnings: none may escape, except the kernels' own (filtered by ember)
+pytestmark = [pytest.mark.filterwarnings("error::RuntimeWarning"),
+              pytest.mark.filterwarnings(r"ignore::RuntimeWarning:ember\.kernels\.")]
 
 # name: kwarg sets; each is checked forward and backward against torch.nn.functional
 ACTS = {
@@ -191,3 +193,21 @@ def test_errors():
         ember.hardtanh(ember.ones(3), 2.0, 1.0)
     with pytest.raises(RuntimeError, match="ember.relu_"):
         ember.relu(ember.ones(3, requires_grad=True), inplace=True)
+
+
+def test_keyword_arguments():
+    a = kink_free((2, 4, 3)).astype(np.float32)
+    w = np.array([0.2, 0.3, 0.1, 0.4], np.float32)
+    check_op(None, lambda x: ember.gelu(input=x, approximate="tanh"), lambda x: F.gelu(input=x, approximate="tanh"),
+             inputs=[a])
+    check_op(None, lambda x: ember.softplus(input=x, beta=2.0, threshold=3.0),
+             lambda x: F.softplus(input=x, beta=2.0, threshold=3.0), inputs=[a])
+    check_op(None, lambda x: ember.glu(input=x, dim=1), lambda x: F.glu(input=x, dim=1), inputs=[a])
+    check_op(None, lambda x, y: ember.prelu(input=x, weight=y), lambda x, y: F.prelu(input=x, weight=y),
+             inputs=[a, w])
+    check_op(None, lambda x: ember.hardtanh(x, min_val=-0.5, max_val=0.5),
+             lambda x: F.hardtanh(x, min_val=-0.5, max_val=0.5), inputs=[a])
+    check_op(None, lambda x: ember.leaky_relu(x, negative_slope=0.3), lambda x: F.leaky_relu(x, negative_slope=0.3),
+             inputs=[a])
+    check_op(None, lambda x: ember.threshold(x, threshold=0.1, value=2.0), lambda x: F.threshold(x, 0.1, 2.0),
+             inputs=[a])

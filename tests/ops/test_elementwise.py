@@ -10,7 +10,9 @@ import pytest
 import ember
 from helpers import check_op, check_gradcheck, torch
 
-pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # PyTorch prints no NumPy warnings
+# PyTorch prints no NumPy warnings: none may escape, except the kernels' own (filtered by ember)
+pytestmark = [pytest.mark.filterwarnings("error::RuntimeWarning"),
+              pytest.mark.filterwarnings(r"ignore::RuntimeWarning:ember\.kernels\.")]
 
 # name: (low, high) of an input range inside the domain and away from kinks
 UNARY = {
@@ -449,3 +451,17 @@ def test_predicates(name):
 
 def test_positive():
     check_op([(3,)], *fns("positive"))
+
+
+def test_keyword_arguments():
+    check_op([(3, 4), (4,)], lambda a, b: fw(a).atan2(input=a, other=b), low=0.5)
+    check_op([(3, 4), (4,)], lambda a, b: fw(a).remainder(input=a, other=b), low=0.5)
+    check_op([(3, 4), (4,)], lambda a, b: fw(a).lerp(input=a, end=b, weight=0.3))
+    check_op([(3, 4), (4,), (3, 1)], lambda a, b, c: fw(a).addcdiv(input=a, tensor1=b, tensor2=c, value=0.5),
+             low=0.5)
+    check_op([(3, 4), (4,)], lambda a, b: fw(a).where(condition=a > 0, input=a, other=b))
+    check_op([(3, 4)], lambda a: fw(a).clamp(input=a, min=-0.5, max=0.5))
+    check_op([(3, 4)], lambda a: fw(a).logit(input=a, eps=0.1), low=0.05, high=0.95)
+    check_op([(3, 4)], lambda a: fw(a).nan_to_num(input=a / 0, nan=1.0, posinf=2.0, neginf=-2.0), grad=False)
+    check_op([(3, 4), (4,)], lambda a, b: fw(a).isclose(input=a, other=b, rtol=0.5, atol=0.1, equal_nan=True),
+             grad=False)

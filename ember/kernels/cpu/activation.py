@@ -2,7 +2,6 @@
 as PyTorch does; formulas follow PyTorch's CPU kernels so results round alike."""
 import numpy as np
 
-from ._util import norm_axes, np_dtype  # noqa: F401
 from .elementwise import _erf, _up
 
 __all__ = ["relu", "hardtanh", "leaky_relu", "elu", "elu_backward", "gelu", "gelu_backward",
@@ -15,11 +14,9 @@ _K_BETA, _K_KAPPA = 0.7978845608028654, 0.044715  # sqrt(2/pi); tanh-gelu's cubi
 
 
 def _float(fn):
-    """Compute in float32 for float16/bfloat16, ignore NumPy warnings, return the input's dtype."""
+    """Compute in float32 for float16/bfloat16 and return the input's dtype."""
     def kernel(x, *args, **kw):
-        with np.errstate(all="ignore"):
-            out = fn(_up(x), *(_up(a) for a in args), **kw)
-        return out.astype(x.dtype, copy=False)
+        return fn(_up(x), *(_up(a) for a in args), **kw).astype(x.dtype, copy=False)
     kernel.__name__ = kernel.__qualname__ = fn.__name__
     kernel.__doc__ = fn.__doc__
     return kernel

@@ -73,16 +73,6 @@ def _up(x):
     return x.astype(np.float32) if x.dtype in _LOW else x
 
 
-def _ignore(fn):
-    """Run ``fn`` without NumPy's floating-point warnings (PyTorch prints none)."""
-    def kernel(*args, **kw):
-        with np.errstate(all="ignore"):
-            return fn(*args, **kw)
-    kernel.__name__ = kernel.__qualname__ = fn.__name__
-    kernel.__doc__ = fn.__doc__
-    return kernel
-
-
 def _int_copy(f):
     """Rounding functions leave integer and bool tensors unchanged (a copy, like PyTorch)."""
     def kernel(x):
@@ -91,7 +81,15 @@ def _int_copy(f):
     return kernel
 
 
-def _unary_ufuncs():
+def _ufunc_kernel(name, f):
+    # a Python frame in this module, so the kernels' warnings filter (kernels/cpu/__init__) applies
+    def kernel(*args):
+        return f(*args)
+    kernel.__name__ = kernel.__qualname__ = name
+    return kernel
+
+
+def _ufunc_kernels():
     table = dict(abs=np.abs, sqrt=np.sqrt, square=np.square, exp=np.exp, exp2=np.exp2,
                  expm1=np.expm1, log=np.log, log2=np.log2, log10=np.log10, log1p=np.log1p,
                  sin=np.sin, cos=np.cos, tan=np.tan, asin=np.arcsin, acos=np.arccos, atan=np.arctan,
@@ -103,11 +101,12 @@ def _unary_ufuncs():
                  minimum=np.minimum, maximum=np.maximum, fmin=np.fmin, fmax=np.fmax,
                  logical_and=np.logical_and, logical_or=np.logical_or,
                  logical_xor=np.logical_xor, copysign=np.copysign)
-    return {k: _ignore(v) for k, v in table.items()}
+    return {k: _ufunc_kernel(k, v) for k, v in table.items()}
 
 
-globals().update(_unary_ufuncs())
-__all__ += list(_unary_ufuncs())
+_UFUNC_KERNELS = _ufunc_kernels()
+globals().update(_UFUNC_KERNELS)
+__all__ += list(_UFUNC_KERNELS)
 __all__ += ["sign", "rsqrt", "reciprocal", "round", "frac", "sigmoid", "logit", "erf", "erfc",
             "erfinv", "remainder", "fmod", "floor_divide", "trunc_divide", "clamp", "where", "lerp",
             "addcmul", "addcdiv", "xlogy", "bitwise_and", "bitwise_or", "bitwise_xor",
@@ -117,19 +116,16 @@ __all__ += ["sign", "rsqrt", "reciprocal", "round", "frac", "sigmoid", "logit", 
 def sign(x):
     if x.dtype.kind == "b":
         return x.copy()
-    with np.errstate(invalid="ignore"):
-        out = np.asarray(np.sign(x))
-        if x.dtype.kind == "f" or x.dtype in _LOW:
-            out[np.isnan(out)] = 0  # PyTorch: sign(nan) = 0
-        return out
+    out = np.asarray(np.sign(x))
+    if x.dtype.kind == "f" or x.dtype in _LOW:
+        out[np.isnan(out)] = 0  # PyTorch: sign(nan) = 0
+    return out
 
 
-@_ignore
 def rsqrt(x):
     return (1 / np.sqrt(_up(x))).astype(x.dtype, copy=False)
 
 
-@_ignore
 def reciprocal(x):
     return np.reciprocal(x)
 
@@ -139,30 +135,26 @@ def round(x, *, decimals=0):
         return x.copy()
     if decimals == 0:
         return np.rint(x)
-    with np.errstate(all="ignore"):  # PyTorch's formula: scale, round half to even, unscale
-        s = 10.0 ** abs(decimals)
-        xu = _up(x)
-        r = np.rint(xu * s) / s if decimals > 0 else np.rint(xu / s) * s
+    s = 10.0 ** abs(decimals)  # PyTorch's formula: scale, round half to even, unscale
+    xu = _up(x)
+    r = np.rint(xu * s) / s if decimals > 0 else np.rint(xu / s) * s
     return r.astype(x.dtype, copy=False)
 
 
-@_ignore
 def frac(x):
     if x.dtype.kind in "biu":
         raise TypeError(f"frac is not implemented for integer tensors ({x.dtype})")
     return x - np.trunc(x)
 
 
-@_ignore
 def sigmoid(x):
     return (1 / (1 + np.exp(-_up(x)))).astype(x.dtype, copy=False)
 
 
-@_ignore
 def logit(x, *, eps=None):
     xu = _up(x)
     if eps is not None:
-        xu = np.clip(xu, eps, 1 - eps)
+        xu = np.minimum(np.maximum(xu, eps), 1 - eps)
     return np.log(xu / (1 - xu)).astype(x.dtype, copy=False)
 
 
@@ -289,7 +281,7 @@ def _erf(x, complement=False):
     np.subtract(1, r, out=r)
     np.copysign(r, x, out=r)
     # near 0, 1 - erfc loses erf's relative accuracy: Cody's small-range approximation there
-    xs = np.clip(x, -0.46875, 0.46875)
+    xs = np.minimum(np.maximum(x, -0.46875), 0.46875)
     small = _ratio(xs * xs, _CODY_A, _CODY_B, 4)
     small *= xs
     inside = np.abs(x) <= 0.46875
@@ -304,17 +296,14 @@ def _opmath(x):
     return x.astype(np.float32) if x.dtype in _LOW else x
 
 
-@_ignore
 def erf(x):
     return _erf(_opmath(x)).astype(x.dtype, copy=False)
 
 
-@_ignore
 def erfc(x):
     return _erf(_opmath(x), complement=True).astype(x.dtype, copy=False)
 
 
-@_ignore
 def erfinv(x):
     """PyTorch's rational first guess, then Newton steps: on erf in the centre (two, as
     PyTorch), on erfc in the tails (three), where erf(x) - y would cancel."""
@@ -350,25 +339,21 @@ def _check_int_div(b, name):
         raise RuntimeError(f"ember.{name}: ZeroDivisionError (integer division by zero)")
 
 
-@_ignore
 def remainder(a, b):
     _check_int_div(b, "remainder")
     return np.remainder(a, b)
 
 
-@_ignore
 def fmod(a, b):
     _check_int_div(b, "fmod")
     return np.fmod(a, b)
 
 
-@_ignore
 def floor_divide(a, b):
     _check_int_div(b, "floor_divide")
     return np.floor_divide(a, b)
 
 
-@_ignore
 def trunc_divide(a, b):
     _check_int_div(b, "div")
     if np.result_type(a, b).kind in "biu":
@@ -377,7 +362,6 @@ def trunc_divide(a, b):
     return np.trunc(np.true_divide(a, b))
 
 
-@_ignore
 def clamp(x, lo, hi):
     """min(max(x, lo), hi), nan-propagating; lo/hi None for no bound."""
     out = x if lo is None else np.maximum(x, lo)
@@ -392,23 +376,19 @@ def where(cond, a, b, *, dtype):
     return np.where(cond, a, b)
 
 
-@_ignore
 def lerp(a, b, w):
     # PyTorch's two-sided formula, exact at both ends
     return np.where(np.abs(w) < 0.5, a + w * (b - a), b - (b - a) * (1 - w)).astype(a.dtype, copy=False)
 
 
-@_ignore
 def addcmul(x, t1, t2, *, value=1):
     return (x + value * t1 * t2).astype(np.result_type(x, t1, t2), copy=False)
 
 
-@_ignore
 def addcdiv(x, t1, t2, *, value=1):
     return (x + value * t1 / t2).astype(np.result_type(x, t1, t2), copy=False)
 
 
-@_ignore
 def xlogy(x, y):
     out = np.where(x == 0, 0, x * np.log(y))
     return np.where(np.isnan(y), np.nan, out).astype(np.result_type(x, y), copy=False)
