@@ -1,6 +1,140 @@
-"""norm kernels."""
+"""Normalization kernels: layer_norm, rms_norm, batch_norm (+ group/instance norm through it).
+
+Every op saves its per-row statistics (mean, rstd) so its backward kernel makes a few array
+passes without recomputing them. Half floats are computed in float32 and rounded once; the
+statistics stay float32 for them, as in PyTorch.
+"""
 import numpy as np
 
-from ._util import norm_axes, np_dtype  # noqa: F401
+from .elementwise import _up
 
-__all__ = []
+__all__ = ["layer_norm", "layer_norm_backward", "rms_norm", "rms_norm_backward",
+           "batch_norm", "batch_norm_backward"]
+
+_EMPTY = np.zeros(0, np.float32)
+
+
+def _rows(x, k):
+    """``x`` as (rows, features) with the last ``k`` dims as features."""
+    n = int(np.prod(x.shape[x.ndim - k:])) if k else 1
+    return _up(x).reshape(-1, n) if n else _up(x).reshape(int(np.prod(x.shape[:x.ndim - k])), 0)
+
+
+def _stat_shape(x, k):
+    return x.shape[:x.ndim - k] + (1,) * k
+
+
+# --- layer_norm -----------------------------------------------------------------------------
+def layer_norm(x, w, b, *, normalized_ndim, eps):
+    """(y, mean, rstd) normalising over the last ``normalized_ndim`` dims."""
+    x2 = _rows(x, normalized_ndim)
+    n = x2.shape[1]
+    mean = x2.mean(axis=1, keepdims=True) if n else np.zeros((x2.shape[0], 1), x2.dtype)
+    y = x2 - mean
+    var = np.einsum("ij,ij->i", y, y)[:, None] / max(n, 1)
+    rstd = 1 / np.sqrt(var + eps)
+    y *= rstd
+    if w is not None:
+        y *= _up(w).reshape(-1)
+    if b is not None:
+        y += _up(b).reshape(-1)
+    ss = _stat_shape(x, normalized_ndim)
+    return y.reshape(x.shape).astype(x.dtype, copy=False), mean.reshape(ss), rstd.reshape(ss)
+
+
+def layer_norm_backward(g, x, mean, rstd, w, *, normalized_ndim, need):
+    """(dx, dw, db) of layer_norm; outputs not in ``need`` are empty."""
+    k = normalized_ndim
+    g2, x2 = _rows(g, k), _rows(x, k)
+    rstd, n = rstd.reshape(-1, 1), x2.shape[1]
+    xhat = (x2 - mean.reshape(-1, 1)) * rstd
+    dw = np.einsum("ij,ij->j", g2, xhat).reshape(w.shape).astype(w.dtype) if need[1] else _EMPTY
+    db = g2.sum(axis=0).reshape(w.shape if w is not None else x.shape[x.ndim - k:]) if need[2] else _EMPTY
+    if need[2]:
+        db = db.astype(x.dtype if w is None else w.dtype)
+    dx = _EMPTY
+    if need[0]:
+        a = g2 * _up(w).reshape(-1) if w is not None else g2.copy()
+        m1 = a.mean(axis=1, keepdims=True) if n else 0
+        m2 = np.einsum("ij,ij->i", a, xhat)[:, None] / max(n, 1)
+        a -= m1
+        xhat *= m2
+        a -= xhat
+        a *= rstd
+        dx = a.reshape(x.shape).astype(x.dtype, copy=False)
+    return dx, dw, db
+
+
+# --- rms_norm ------------------------------------------------------------------------------
+def rms_norm(x, w, *, normalized_ndim, eps):
+    """(y, rstd): ``x / sqrt(mean(x^2) + eps) * w`` over the last ``normalized_ndim`` dims."""
+    x2 = _rows(x, normalized_ndim)
+    n = x2.shape[1]
+    rstd = 1 / np.sqrt(np.einsum("ij,ij->i", x2, x2)[:, None] / max(n, 1) + eps)
+    y = x2 * rstd
+    if w is not None:
+        y *= _up(w).reshape(-1)
+    return y.reshape(x.shape).astype(x.dtype, copy=False), rstd.reshape(_stat_shape(x, normalized_ndim))
+
+
+def rms_norm_backward(g, x, rstd, w, *, normalized_ndim, need):
+    """(dx, dw) of rms_norm; outputs not in ``need`` are empty."""
+    k = normalized_ndim
+    g2, x2 = _rows(g, k), _rows(x, k)
+    rstd, n = rstd.reshape(-1, 1), x2.shape[1]
+    dw = np.einsum("ij,ij->j", g2, x2 * rstd).reshape(w.shape).astype(w.dtype) if need[1] else _EMPTY
+    dx = _EMPTY
+    if need[0]:
+        a = g2 * _up(w).reshape(-1) if w is not None else g2
+        m = np.einsum("ij,ij->i", a, x2)[:, None] * (rstd * rstd / max(n, 1))
+        dx = ((a - x2 * m) * rstd).reshape(x.shape).astype(x.dtype, copy=False)
+    return dx, dw
+
+
+# --- batch_norm ------------------------------------------------------------------------------
+def _channels(x):
+    """``x`` as (N, C, L): channel dim 1, everything after it flattened."""
+    n, c = x.shape[0], x.shape[1]
+    return _up(x).reshape(n, c, -1) if x.size else _up(x).reshape(n, c, int(np.prod(x.shape[2:])))
+
+
+def batch_norm(x, mean, var, w, b, *, training, eps):
+    """(y, mean, rstd) per channel (dim 1). Training: batch statistics (biased var); else the
+    given running ``mean``/``var``. The statistics returned are the ones used, shape (C,)."""
+    x3 = _channels(x)
+    if training:
+        m = x3.mean(axis=(0, 2))
+        xc = x3 - m[:, None]
+        v = np.einsum("ncl,ncl->c", xc, xc) / max(x3.shape[0] * x3.shape[2], 1)
+    else:
+        m, v = _up(mean), _up(var)
+        xc = x3 - m[:, None]
+    rstd = 1 / np.sqrt(v + eps)
+    scale = rstd if w is None else rstd * _up(w)
+    xc *= scale[:, None]
+    if b is not None:
+        xc += _up(b)[:, None]
+    return xc.reshape(x.shape).astype(x.dtype, copy=False), m.astype(np.result_type(m, np.float32)), rstd
+
+
+def batch_norm_backward(g, x, mean, rstd, w, *, training, need):
+    """(dx, dw, db) of batch_norm; in eval mode the statistics are constants."""
+    g3, x3 = _channels(g), _channels(x)
+    cnt = max(x3.shape[0] * x3.shape[2], 1)
+    xhat = (x3 - _up(mean)[:, None]) * _up(rstd)[:, None]
+    gsum = g3.sum(axis=(0, 2))
+    gx = np.einsum("ncl,ncl->c", g3, xhat)
+    dw = gx.astype(w.dtype) if need[1] else _EMPTY
+    db = gsum.astype(w.dtype if w is not None else x.dtype) if need[2] else _EMPTY
+    dx = _EMPTY
+    if need[0]:
+        scale = _up(rstd) if w is None else _up(rstd) * _up(w)
+        if training:
+            xhat *= (gx / cnt)[:, None]
+            dx = g3 - xhat
+            dx -= (gsum / cnt)[:, None]
+            dx *= scale[:, None]
+        else:
+            dx = g3 * scale[:, None]
+        dx = dx.reshape(x.shape).astype(x.dtype, copy=False)
+    return dx, dw, db
