@@ -248,6 +248,9 @@ class Tensor:
             return self.clone() if copy else self
         return _registry.FUNCTIONS["cast"](self, _dt.to_dtype(dtype))
 
+    def type_as(self, other):
+        return self.to(other.dtype)
+
     def type(self, dtype=None):
         if dtype is None:
             return f"ember.{self.dtype.name.capitalize()}Tensor"

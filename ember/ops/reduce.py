@@ -29,8 +29,8 @@ def sum_to_size(input, *size):
 
 
 # PyTorch's torch.return_types, as named tuples
-max_ret, min_ret, median_ret, cummax_ret, cummin_ret = (
-    namedtuple(n, "values indices") for n in ("max", "min", "median", "cummax", "cummin"))
+max_ret, min_ret, median_ret, mode_ret, cummax_ret, cummin_ret = (
+    namedtuple(n, "values indices") for n in ("max", "min", "median", "mode", "cummax", "cummin"))
 aminmax_ret = namedtuple("aminmax", "min max")
 
 
@@ -489,3 +489,15 @@ def median(input, dim=None, keepdim=False):
         _check_nonempty(input, (d,), "median")
     return median_ret(*R.apply(MEDIAN_DIM, input, dim=d, keepdim=keepdim))
 
+
+MODE = register("mode", _select_backward, save="o", fusion="reduce")
+
+
+@export(method=True)
+def mode(input, dim=-1, keepdim=False):
+    """(values, indices): the most frequent value over ``dim`` (smallest among ties) and
+    the index of its last occurrence."""
+    d = dim1(input, dim, "mode")
+    if input._data.ndim:
+        _check_nonempty(input, (d,), "mode")
+    return mode_ret(*R.apply(MODE, input, dim=d, keepdim=keepdim))

@@ -410,3 +410,10 @@ def test_bfloat16(f):
     np.testing.assert_allclose(out.float().detach().numpy(), f(ember.tensor(a)).numpy(), rtol=3e-2, atol=3e-2)
     out.sum().backward()
     assert x.grad.dtype == ember.bfloat16
+
+
+@pytest.mark.parametrize("dim,keepdim", [(-1, False), (0, True), (1, False)])
+def test_mode(dim, keepdim):
+    vals = np.array([[1., 3., 3., 1., 2.], [5., 5., 4., 4., 0.], [7., 7., 7., 2., 2.]], np.float32)
+    check_op(None, lambda x: x.mode(dim, keepdim), lambda x: x.mode(dim, keepdim), inputs=[vals])
+    check_op(None, lambda x: ember.mode(x), lambda x: torch.mode(x), inputs=[np.array([2., 1., 2., 1.], np.float32)])

@@ -99,7 +99,7 @@ def _channels(x):
 
 
 def batch_norm(x, mean, var, w, b, *, training, eps):
-    """(y, mean, rstd) per channel (dim 1). Training: batch statistics (biased var); else the
+    """(y, mean, var) per channel (dim 1). Training: batch statistics (biased var); else the
     given running ``mean``/``var``. The statistics returned are the ones used, shape (C,)."""
     x3 = _channels(x)
     if training:
@@ -114,21 +114,22 @@ def batch_norm(x, mean, var, w, b, *, training, eps):
     xc *= scale[:, None]
     if b is not None:
         xc += _up(b)[:, None]
-    return xc.reshape(x.shape).astype(x.dtype, copy=False), m.astype(np.result_type(m, np.float32)), rstd
+    return xc.reshape(x.shape).astype(x.dtype, copy=False), m.copy(), np.asarray(v, m.dtype)
 
 
-def batch_norm_backward(g, x, mean, rstd, w, *, training, need):
-    """(dx, dw, db) of batch_norm; in eval mode the statistics are constants."""
+def batch_norm_backward(g, x, mean, var, w, *, training, eps, need):
+    """(dx, dw, db) of batch_norm from the statistics it used; in eval mode they are constants."""
     g3, x3 = _channels(g), _channels(x)
     cnt = max(x3.shape[0] * x3.shape[2], 1)
-    xhat = (x3 - _up(mean)[:, None]) * _up(rstd)[:, None]
+    rstd = 1 / np.sqrt(_up(var) + eps)
+    xhat = (x3 - _up(mean)[:, None]) * rstd[:, None]
     gsum = g3.sum(axis=(0, 2))
     gx = np.einsum("ncl,ncl->c", g3, xhat)
     dw = gx.astype(w.dtype) if need[1] else _EMPTY
     db = gsum.astype(w.dtype if w is not None else x.dtype) if need[2] else _EMPTY
     dx = _EMPTY
     if need[0]:
-        scale = _up(rstd) if w is None else _up(rstd) * _up(w)
+        scale = rstd if w is None else rstd * _up(w)
         if training:
             xhat *= (gx / cnt)[:, None]
             dx = g3 - xhat

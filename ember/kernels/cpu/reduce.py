@@ -340,3 +340,31 @@ def median_dim(x, *, dim, keepdim):
     if not keepdim:
         idx, vals = idx.squeeze(dim), vals.squeeze(dim)
     return vals, idx.astype(np.int64, copy=False)
+
+
+__all__ += ["mode"]
+
+
+def mode(x, *, dim, keepdim):
+    """The most frequent value along ``dim`` (the smallest among ties) and the index of its
+    last occurrence, as torch.mode."""
+    if x.ndim == 0:
+        return x.copy(), np.zeros((), np.int64)
+    moved = np.moveaxis(x, dim, -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    r, n = rows.shape
+    order = np.argsort(rows, axis=1, kind="stable")
+    s = np.take_along_axis(rows, order, 1)
+    starts = np.ones((r, n), bool)
+    starts[:, 1:] = s[:, 1:] != s[:, :-1]
+    run = np.cumsum(starts, axis=1) + (np.arange(r) * n)[:, None]   # a global id per run
+    count = np.bincount(run.ravel(), minlength=r * n + 1)[run]
+    best = np.argmax(count, axis=1)                                  # first = smallest value
+    last = best + count[np.arange(r), best] - 1                      # stable sort: last occurrence
+    values = s[np.arange(r), last]
+    indices = order[np.arange(r), last].astype(np.int64)
+    shape = moved.shape[:-1]
+    values, indices = values.reshape(shape), indices.reshape(shape)
+    if keepdim:
+        values, indices = np.expand_dims(values, dim), np.expand_dims(indices, dim)
+    return values, indices
