@@ -76,3 +76,15 @@ class iinfo:
 import builtins as _builtins  # noqa: E402
 builtins_float, builtins_int = _builtins.float, _builtins.int
 del _builtins
+
+
+def save(obj, f):
+    """Save tensors, state dicts and nested containers as safetensors (never pickle); see ember.io.save."""
+    from .io import save as _save
+    _save(obj, f)
+
+
+def load(f, map_location=None, mmap=True, weights_only=True, **kwargs):
+    """Load ember.save / safetensors files and torch.save checkpoints without running code; see ember.io.load."""
+    from .io import load as _load
+    return _load(f, map_location=map_location, mmap=mmap, weights_only=weights_only, **kwargs)
