@@ -22,7 +22,7 @@ from .creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empt
                        rand, randn, randint, randperm, rand_like, randn_like, randint_like, normal,
                        bernoulli, multinomial, RANDOM_METHODS as _RANDOM_METHODS)
 from .printing import set_printoptions  # noqa: F401
-from . import optim  # noqa: F401,E402  (pure Python on NumPy: cheap to import)
+from . import nn, optim  # noqa: F401,E402  (pure Python on NumPy: cheap to import)
 
 _FUNCTIONS.update(zeros=zeros, tensor=tensor)
 _METHODS.update(_RANDOM_METHODS)

@@ -253,7 +253,7 @@ class Tensor:
 
     def type(self, dtype=None):
         if dtype is None:
-            return f"ember.{self.dtype.name.capitalize()}Tensor"
+            return f"ember.{_TYPE_NAMES[self.dtype.name]}Tensor"
         return self.to(dtype)
 
     def cpu(self):
@@ -363,6 +363,12 @@ class Tensor:
     def _version(self):
         c = self._vc
         return c[0] if c is not None else 0
+
+
+# PyTorch's legacy type names (tensor.type() -> "torch.FloatTensor")
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+               "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+               "bool": "Bool"}
 
 
 class Size(tuple):

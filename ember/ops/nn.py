@@ -17,3 +17,46 @@ def _linear_backward(ctx, g):
 
 LINEAR = register("linear", _linear_backward, save="i", skip=(2,),
                   doc="y = x W^T + b over the last dim of x; W is (out_features, in_features).")
+
+
+# --- dropout ----------------------------------------------------------------------------
+# The keep-mask is an input (drawn by the functional from ember's generator), so the op
+# itself is deterministic and its backward is the same op applied to the gradient.
+DROPOUT = register("dropout", lambda ctx, g: (R.apply(DROPOUT, g, ctx.inputs[1], p=ctx.p), None),
+                   save="i", skip=(0,), fusion="elementwise",
+                   doc="x * mask / (1 - p) with a boolean keep-mask broadcast against x.")
+
+
+# --- embedding --------------------------------------------------------------------------
+def _embedding_backward(ctx, g):
+    weight_shape, indices = ctx.shapes[0], ctx.inputs[1]
+    return R.apply(EMBEDDING_BACKWARD, g, indices, num_weights=weight_shape[0], padding_idx=ctx.padding_idx,
+                   scale_grad_by_freq=ctx.scale_grad_by_freq), None
+
+
+def _embedding_backward_backward(ctx, gg):
+    """embedding_backward is linear in g: its adjoint gathers rows of gg back (zero at the
+    padding index, divided by the index frequency when the forward scaled by it)."""
+    indices = ctx.inputs[1]
+    out = R.apply(EMBEDDING, gg, indices, padding_idx=-1, scale_grad_by_freq=False)
+    if ctx.padding_idx >= 0:
+        out = out * (indices != ctx.padding_idx).unsqueeze(-1).to(out.dtype)
+    if ctx.scale_grad_by_freq:
+        ones = out.new_ones(tuple(indices.shape) + (1,))
+        counts = R.apply(EMBEDDING_BACKWARD, ones, indices, num_weights=ctx.num_weights, padding_idx=-1,
+                         scale_grad_by_freq=False)
+        out = out / R.apply(EMBEDDING, counts, indices, padding_idx=-1, scale_grad_by_freq=False)
+    return out, None
+
+
+EMBEDDING = register("embedding", _embedding_backward, save="i", skip=(0,),
+                     doc="Rows of weight at integer indices: weight[indices].")
+EMBEDDING_BACKWARD = register("embedding_backward", _embedding_backward_backward, save="i", skip=(0,),
+                              doc="Rows of g summed into num_weights rows by indices (the padding row "
+                                  "gets none).")
+EMBEDDING_BAG_LAYOUT = register("embedding_bag_layout",
+                                doc="(bag of each entry, entry counts, entries per bag) of a flat index "
+                                    "list cut at offsets.")
+EMBEDDING_BAG_MAX_INDEX = register("embedding_bag_max_index",
+                                   doc="Per bag and feature, the row position of the largest valid entry, "
+                                       "and whether the bag has one.")

@@ -1,2 +1,6 @@
-"""ember.nn.functional: padding."""
-__all__ = []
+"""ember.nn.functional: pad (the registered ``pad`` op: constant, reflect, replicate, circular)."""
+from ...ops.registry import FUNCTIONS
+
+pad = FUNCTIONS["pad"]
+
+__all__ = ["pad"]
