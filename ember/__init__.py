@@ -88,3 +88,11 @@ def load(f, map_location=None, mmap=True, weights_only=True, **kwargs):
     """Load ember.save / safetensors files and torch.save checkpoints without running code; see ember.io.load."""
     from .io import load as _load
     return _load(f, map_location=map_location, mmap=mmap, weights_only=weights_only, **kwargs)
+
+
+def __getattr__(name):
+    # ember.data / ember.utils (DataLoader and friends) load on first use: import ember stays fast
+    if name in ("data", "utils", "io", "tensorboard"):
+        import importlib
+        return importlib.import_module(f"ember.{name}")
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")
