@@ -502,7 +502,25 @@ def _kernel_args(op, args):
     rule = op.promote
     if rule is None:
         return [a._data if isinstance(a, Tensor) else a for a in args], None
-    # fast path: every tensor has one dtype and any Python scalar keeps it (NEP 50)
+    # fast paths: one dtype among the tensors, and Python numbers that keep it (NEP 50
+    # gives PyTorch's result there); anything else goes through result_type
+    a = args[0]
+    if a.__class__ is Tensor:
+        ad = a._data
+        dt = ad.dtype
+        floating = dt.kind == "f" and dt.itemsize >= 4
+        if len(args) == 1:
+            if floating or rule == "common":
+                return [ad], None
+        elif len(args) == 2:
+            b = args[1]
+            c = b.__class__
+            if c is Tensor:
+                bd = b._data
+                if bd.dtype is dt and (floating or rule == "common"):
+                    return [ad, bd], None
+            elif floating and (c is float or c is int):
+                return [ad, b], None
     npd = None
     fast = True
     for a in args:
@@ -518,8 +536,8 @@ def _kernel_args(op, args):
         for a in args:
             if not isinstance(a, Tensor):
                 c = a.__class__
-                if c is float and kind == "f" and npd.itemsize >= 4 or c is int and npd == np.int64 \
-                        or c is bool and kind == "b":
+                if (c is float or c is int) and kind == "f" and npd.itemsize >= 4 \
+                        or c is int and npd == np.int64 or c is bool and kind == "b":
                     continue
                 if a is None:
                     continue
@@ -567,29 +585,38 @@ def apply(op, *args, **attrs):
             raise
         raise _op_error(op, args, e) from None
     multi = out.__class__ is tuple
-    outs = out if multi else (out,)
-    results = []
-    for o in outs:
-        if o.__class__ is not _ndarray:
-            o = np.asarray(o)
-        if cast_back is not None and o.dtype == np.float32:
-            o = o.astype(cast_back)
-        results.append(_wrap(o))
+    if multi:
+        results = tuple(_wrap(_out_array(o, cast_back)) for o in out)
+    else:
+        if out.__class__ is not _ndarray or cast_back is not None:
+            out = _out_array(out, cast_back)
+        results = (_wrap(out),)
     if op.view:
-        src = args[0]
-        r = results[0]
-        if np.may_share_memory(r._data, src._data):
-            base = src._base if src._base is not None else src
-            r._base = base
-            r._vc = _counter(base)
-            r._view_ops = (getattr(src, "_view_ops", ()) if src._base is not None else ()) + ((op, attrs),)
-            r._vv = r._vc[0]
+        _mark_view(op, args[0], results[0], attrs)
     if _GRAD.enabled and op.backward is not None:
         for a in args:
             if isinstance(a, Tensor) and a._rg:
                 _record(op, args, attrs, results)
                 break
-    return tuple(results) if multi else results[0]
+    return results if multi else results[0]
+
+
+def _out_array(o, cast_back):
+    if o.__class__ is not _ndarray:
+        o = np.asarray(o)
+    if cast_back is not None and o.dtype == np.float32:
+        o = o.astype(cast_back)
+    return o
+
+
+def _mark_view(op, src, r, attrs):
+    """An output aliasing its input shares the input's base, version counter and view chain."""
+    if np.may_share_memory(r._data, src._data):
+        base = src._base if src._base is not None else src
+        r._base = base
+        r._vc = _counter(base)
+        r._view_ops = (getattr(src, "_view_ops", ()) if src._base is not None else ()) + ((op, attrs),)
+        r._vv = r._vc[0]
 
 
 def _refresh_view(t):
@@ -617,26 +644,40 @@ def _edge(a):
 
 
 def _record(op, args, attrs, results):
-    node = Node(op, attrs, tuple(_edge(a) for a in args))
-    node.shapes = tuple(a._data.shape if isinstance(a, Tensor) else None for a in args)
-    node.dtypes = tuple(a._data.dtype if isinstance(a, Tensor) else None for a in args)
+    edges, shapes, dtypes = [], [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            if a._base is not None:
+                _refresh_view(a)
+            edges.append((a if a._node is None else (a._node, a._idx)) if a._rg else None)
+            d = a._data
+            shapes.append(d.shape)
+            dtypes.append(d.dtype)
+        else:
+            edges.append(None)
+            shapes.append(None)
+            dtypes.append(None)
+    node = Node(op, attrs, edges)
+    node.shapes = shapes
+    node.dtypes = dtypes
     save = op.save
-    versions = []
-    if "i" in save:
-        skip = op.skip
-        if skip:
-            args = tuple(None if i in skip else a for i, a in enumerate(args))
-        node.inputs = args
-        for a in args:
-            if isinstance(a, Tensor):
-                c = _counter(a)
-                versions.append((c, c[0], a, op))
-    if "o" in save:
-        node.out_data = [r._data for r in results]
-        for r in results:
-            c = _counter(r)
-            versions.append((c, c[0], None, op))
-    node.saved_versions = versions
+    if save:
+        versions = []
+        if "i" in save:
+            skip = op.skip
+            if skip:
+                args = tuple(None if i in skip else a for i, a in enumerate(args))
+            node.inputs = args
+            for a in args:
+                if isinstance(a, Tensor):
+                    c = a._vc or _counter(a)
+                    versions.append((c, c[0], a, op))
+        if "o" in save:
+            node.out_data = [r._data for r in results]
+            for r in results:
+                c = _counter(r)
+                versions.append((c, c[0], None, op))
+        node.saved_versions = versions
     if len(results) > 1:
         node.n_out = len(results)
         node.out_meta = tuple((r._data.shape, r._data.dtype) for r in results)

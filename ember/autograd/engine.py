@@ -113,33 +113,37 @@ def _key(t):
 
 
 def _reachable(roots, targets):
-    """Dependency counts of the nodes reachable from the roots; with targets, only
-    nodes on a path to a target are kept."""
-    deps, order, seen = {}, [], set()
-    stack = [t._node for t, _ in roots if t._node is not None]
+    """Dependency counts of the nodes reachable from the roots (keyed by node); with
+    targets, also the set of nodes on a path to a target."""
+    deps = {t._node: 0 for t, _ in roots if t._node is not None}
+    stack = list(deps)
     while stack:  # iterative DFS: graphs of long RNNs are deep
         node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        order.append(node)
         for e in node.edges:
             if e is not None and e.__class__ is tuple:
-                deps[id(e[0])] = deps.get(id(e[0]), 0) + 1
-                stack.append(e[0])
+                nxt = e[0]
+                c = deps.get(nxt)
+                if c is None:
+                    deps[nxt] = 1
+                    stack.append(nxt)
+                else:
+                    deps[nxt] = c + 1
     needed = None
     if targets is not None:
         needed = set()
-        # process nodes in reverse creation order: an input node is always older
-        for node in sorted(order, key=lambda n: n.seq):
-            for i, e in enumerate(node.edges):
+        # an input node is always older than its consumer: in creation order, a node's
+        # inputs are decided before it
+        for node in sorted(deps, key=lambda n: n.seq):
+            for e in node.edges:
                 if e is None:
                     continue
                 if e.__class__ is tuple:
-                    if id(e[0]) in needed or (id(e[0]), e[1]) in targets:
-                        needed.add(id(node))
+                    if e[0] in needed or (id(e[0]), e[1]) in targets:
+                        needed.add(node)
+                        break
                 elif id(e) in targets:
-                    needed.add(id(node))
+                    needed.add(node)
+                    break
     return deps, needed
 
 
@@ -154,64 +158,71 @@ def _run(roots, retain_graph, create_graph, targets, capture):
 
 def _execute(roots, retain_graph, create_graph, targets, capture):
     deps, needed = _reachable(roots, targets)
-    buffers = {}   # id(node) -> [grad per output]
-    nodes = {}
+    buffers = {}   # node -> [grad per output]
     for t, g in roots:
         if t._node is None:
             _to_leaf(t, g, targets, capture, create_graph)
         else:
-            _add_to_buffer(buffers, nodes, t._node, t._idx, g)
-    ready = [(-n.seq, id(n), n) for n in nodes.values() if deps.get(id(n), 0) == 0]
+            _add_to_buffer(buffers, t._node, t._idx, g)
+    ready = [(-n.seq, n) for n in buffers if deps[n] == 0]
     heapq.heapify(ready)
+    pop, push = heapq.heappop, heapq.heappush
     while ready:
-        _, nid, node = heapq.heappop(ready)
-        grads = buffers.pop(nid, None)
-        if grads is None:  # every gradient reaching this node was None
-            grads = [None] * node.n_out
-            needed_here = False
-        else:
-            needed_here = True
-        if node.hooks:
-            for idx, hooks in node.hooks.items():
-                if idx >= 0 and grads[idx] is not None:
-                    for h in hooks:
-                        r = h(grads[idx])
-                        if r is not None:
-                            grads[idx] = r
-        if capture is not None:
-            for idx, g in enumerate(grads):
-                if (nid, idx) in targets and g is not None:
-                    capture[(nid, idx)] = g
-        run_node = needed_here and (needed is None or nid in needed)
-        in_grads = _call_backward(node, grads, retain_graph) if run_node else ()
-        for i, gi in enumerate(in_grads):
-            e = node.edges[i] if i < len(node.edges) else None
-            if e is None or gi is None:
-                continue
-            gi = _fit(gi, node.shapes[i], node.dtypes[i])
-            if e.__class__ is tuple:
-                nxt, idx = e
-                _add_to_buffer(buffers, nodes, nxt, idx, gi)
-            else:
-                _to_leaf(e, gi, targets, capture, create_graph)
-        for i, e in enumerate(node.edges):
+        node = pop(ready)[1]
+        grads = buffers.pop(node, None)
+        if grads is not None:
+            if node.hooks:
+                _run_output_hooks(node, grads)
+            if capture is not None:
+                nid = id(node)
+                for idx, g in enumerate(grads):
+                    if g is not None and (nid, idx) in targets:
+                        capture[(nid, idx)] = g
+            if needed is None or node in needed:
+                in_grads = _call_backward(node, grads)
+                edges, shapes, dtypes = node.edges, node.shapes, node.dtypes
+                for i, gi in enumerate(in_grads):
+                    if gi is None or i >= len(edges):
+                        continue
+                    e = edges[i]
+                    if e is None:
+                        continue
+                    d = gi._data if gi.__class__ is T.Tensor else None
+                    if d is None or d.shape != shapes[i] or d.dtype != dtypes[i]:
+                        gi = _fit(gi, shapes[i], dtypes[i])
+                    if e.__class__ is tuple:
+                        _add_to_buffer(buffers, e[0], e[1], gi)
+                    else:
+                        _to_leaf(e, gi, targets, capture, create_graph)
+        for e in node.edges:
             if e is not None and e.__class__ is tuple:
-                k = id(e[0])
-                deps[k] -= 1
-                if deps[k] == 0:
-                    heapq.heappush(ready, (-e[0].seq, k, e[0]))
+                nxt = e[0]
+                c = deps[nxt] - 1
+                deps[nxt] = c
+                if c == 0:
+                    push(ready, (-nxt.seq, nxt))
         if not retain_graph:
             node.inputs = node.out_data = None
             node.saved = ()
             node.freed = True
 
 
-def _call_backward(node, grads, retain_graph):
+def _run_output_hooks(node, grads):
+    for idx, hooks in node.hooks.items():
+        if idx >= 0 and grads[idx] is not None:
+            for h in hooks:
+                r = h(grads[idx])
+                if r is not None:
+                    grads[idx] = r
+
+
+def _call_backward(node, grads):
     if node.freed:
         raise RuntimeError(f"ember.autograd: trying to backward through the graph a second time "
                            f"({node.name}): its saved tensors were freed. Pass retain_graph=True to "
                            f"the first backward call if you need to")
-    _check_versions(node)
+    if node.saved_versions:
+        _check_versions(node)
     if node.n_out > 1:
         grads = [g if g is not None else T._wrap(np.zeros(*node.out_meta[i]))
                  for i, g in enumerate(grads)]
@@ -237,12 +248,10 @@ def _fit(g, shape, dtype):
     return g
 
 
-def _add_to_buffer(buffers, nodes, node, idx, g):
-    k = id(node)
-    buf = buffers.get(k)
+def _add_to_buffer(buffers, node, idx, g):
+    buf = buffers.get(node)
     if buf is None:
-        buf = buffers[k] = [None] * node.n_out
-        nodes[k] = node
+        buf = buffers[node] = [None] * node.n_out
     buf[idx] = g if buf[idx] is None else buf[idx] + g
 
 

@@ -52,7 +52,7 @@ def sum_to_size(x, shape):
 def reduce_grad(g, *, shape, dim, keepdim):
     """A reduced ``g`` broadcast back to the input ``shape`` (a read-only view)."""
     if not keepdim and dim:
-        g = np.expand_dims(g, dim)
+        g = g.reshape(tuple(1 if i in dim else n for i, n in enumerate(shape)))
     return np.broadcast_to(g, shape)
 
 
