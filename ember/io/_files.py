@@ -11,6 +11,10 @@ class CheckpointError(ValueError):
     """A file that is truncated, corrupt, or not in the expected format."""
 
 
+class NotATrainingCheckpoint(CheckpointError):
+    """A valid Ember file that holds weights only, not a ``save_checkpoint`` training state."""
+
+
 class UnsafeCheckpointError(CheckpointError, pickle.UnpicklingError):
     """A pickle that asks for a global outside the allow-list (it could run code)."""
 

@@ -16,7 +16,7 @@ import random as _pyrandom
 
 import numpy as np
 
-from ._files import CheckpointError, display_name
+from ._files import CheckpointError, NotATrainingCheckpoint, display_name
 from .serialize import load, save
 
 FORMAT, VERSION = "ember.checkpoint", 1
@@ -91,11 +91,12 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None, *, map_loc
 
     Every requested part is checked to be present before anything is changed. ``mmap`` is off
     by default so that the file is not kept mapped while training writes the next checkpoint."""
-    def fail(msg):
-        return CheckpointError(f"ember.io.load_checkpoint: cannot use {display_name(path)!r}: {msg}")
+    def fail(msg, error=CheckpointError):
+        return error(f"ember.io.load_checkpoint: cannot use {display_name(path)!r}: {msg}")
     ckpt = load(path, map_location=map_location, mmap=mmap)
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise fail("not an Ember training checkpoint (written by ember.io.save_checkpoint); use ember.load")
+        raise fail("not an Ember training checkpoint (written by ember.io.save_checkpoint); use ember.load",
+                   NotATrainingCheckpoint)
     if not isinstance(ckpt.get("version"), int) or ckpt["version"] > VERSION:
         raise fail(f"checkpoint version {ckpt.get('version')!r} is newer than this Ember reads ({VERSION})")
     given = dict(zip(_PARTS, (model, optimizer, scheduler)))

@@ -447,6 +447,25 @@ class Module:
         self._load_state_dict_post_hooks[handle.id] = hook
         return handle
 
+    # --- Keras-style training (ember.train.Trainer, kept on the module between calls) -------------
+    def fit(self, x=None, y=None, **kwargs):
+        """``Trainer(self, optimizer=, loss=, metrics=, lr=).fit(x, y, **rest)``; see ember.train."""
+        from ...train.trainer import model_trainer
+        trainer, kwargs = model_trainer(self, kwargs, keep=True)
+        return trainer.fit(x, y, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        """``Trainer(self, loss=, metrics=).evaluate(x, y, **rest)``; see ember.train."""
+        from ...train.trainer import model_trainer
+        trainer, kwargs = model_trainer(self, kwargs, keep=False)
+        return trainer.evaluate(x, y, **kwargs)
+
+    def predict(self, x, **kwargs):
+        """``Trainer(self).predict(x, **kwargs)``: outputs in eval mode under no_grad; see ember.train."""
+        from ...train.trainer import model_trainer
+        trainer, kwargs = model_trainer(self, kwargs, keep=False)
+        return trainer.predict(x, **kwargs)
+
     # --- repr ----------------------------------------------------------------------------
     def extra_repr(self):
         return ""
