@@ -22,7 +22,6 @@ from .creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empt
                        rand, randn, randint, randperm, rand_like, randn_like, randint_like, normal,
                        bernoulli, multinomial, RANDOM_METHODS as _RANDOM_METHODS)
 from .printing import set_printoptions  # noqa: F401
-from . import nn, optim  # noqa: F401,E402  (pure Python on NumPy: cheap to import)
 
 _FUNCTIONS.update(zeros=zeros, tensor=tensor)
 _METHODS.update(_RANDOM_METHODS)
@@ -91,8 +90,8 @@ def load(f, map_location=None, mmap=True, weights_only=True, **kwargs):
 
 
 def __getattr__(name):
-    # ember.data / ember.utils (DataLoader and friends) load on first use: import ember stays fast
-    if name in ("data", "utils", "io", "tensorboard"):
+    # the layers above the core (nn, optim, data, ...) load on first use: import ember stays fast
+    if name in ("nn", "optim", "data", "utils", "io", "tensorboard", "train"):
         import importlib
         return importlib.import_module(f"ember.{name}")
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -17,14 +17,20 @@ class Generator:
     def __init__(self, device="cpu"):
         self.device = device
         self._seed = 67280421310721
-        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+        self._np_rng = None  # created on first draw: numpy.random costs ~15 ms to import
+
+    @property
+    def _rng(self):
+        if self._np_rng is None:
+            self._np_rng = np.random.Generator(np.random.PCG64(self._seed))
+        return self._np_rng
 
     def manual_seed(self, seed):
         seed = int(seed)
         if seed < 0:
             seed &= 0xFFFF_FFFF_FFFF_FFFF
         self._seed = seed
-        self._rng = np.random.Generator(np.random.PCG64(seed))
+        self._np_rng = None
         return self
 
     def seed(self):
