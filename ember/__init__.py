@@ -22,6 +22,26 @@ from .creation import (tensor, as_tensor, asarray, from_numpy, zeros, ones, empt
                        rand, randn, randint, randperm, rand_like, randn_like, randint_like, normal,
                        bernoulli, multinomial, RANDOM_METHODS as _RANDOM_METHODS)
 from .printing import set_printoptions  # noqa: F401
+from .threads import get_num_threads, set_num_threads  # noqa: F401
+from . import cuda  # noqa: F401
+
+import math as _math  # noqa: E402
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
+
+
+def _legacy_constructor(dt):
+    def ctor(*args):
+        """PyTorch's legacy typed constructor: from data, or uninitialised (zeros) of a size."""
+        if len(args) == 1 and not isinstance(args[0], _builtins_int):
+            return tensor(args[0], dtype=dt)
+        return zeros(*args, dtype=dt)
+    return ctor
+
+
+_builtins_int = type(0)
+FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor = (_legacy_constructor(d) for d in (float32, float64, float16, bfloat16))
+LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor = (
+    _legacy_constructor(d) for d in (int64, int32, int16, int8, uint8, bool))
 
 _FUNCTIONS.update(zeros=zeros, tensor=tensor)
 _METHODS.update(_RANDOM_METHODS)
