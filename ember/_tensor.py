@@ -1,9 +1,7 @@
-"""Tensor, and `apply`: the dispatch path from an op call to its kernel and the graph.
-
-A Tensor wraps a NumPy array (``_data``). Everything it can compute comes from
-the op registry: `apply` promotes dtypes, calls the op's kernel, wraps the
-result, and -- when grad mode is on and an input requires grad -- records one
-graph node. Methods are bound from ``registry.METHODS`` at import time.
+"""Tensor: a NumPy array (``_data``) with PyTorch's attributes, conversions and autograd
+state. Everything it computes comes from the op registry through ``_dispatch.apply``;
+its methods are bound from ``registry.METHODS`` at import time, and in-place updates
+live in ``_inplace``.
 
 Named ``_tensor`` (as in PyTorch) so that ``ember.tensor`` stays the function.
 """
@@ -12,8 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes as _dt
-from .autograd.grad_mode import STATE as _GRAD
-from .autograd.graph import Node
 from .device import CPU
 from .ops import registry as _registry
 
@@ -404,6 +400,7 @@ def _init(t, arr):
 
 
 def _wrap(arr):
+    # _init inlined: this runs once per op output (the dispatch hot path)
     t = _new(Tensor)
     t._data = arr
     t._rg = False
@@ -495,275 +492,6 @@ def _full_like_new(t, size, value, dtype, requires_grad):
     return out
 
 
-# --- dispatch ----------------------------------------------------------------
-def _kernel_args(op, args):
-    """The kernel's arguments (arrays for tensors, with the op's dtype promotion), and the
-    dtype to cast float outputs back to when the kernel computes in a wider one."""
-    rule = op.promote
-    if rule is None:
-        return [a._data if isinstance(a, Tensor) else a for a in args], None
-    # fast paths: one dtype among the tensors, and Python numbers that keep it (NEP 50
-    # gives PyTorch's result there); anything else goes through result_type
-    a = args[0]
-    if a.__class__ is Tensor:
-        ad = a._data
-        dt = ad.dtype
-        floating = dt.kind == "f" and dt.itemsize >= 4
-        if len(args) == 1:
-            if floating or rule == "common":
-                return [ad], None
-        elif len(args) == 2:
-            b = args[1]
-            c = b.__class__
-            if c is Tensor:
-                bd = b._data
-                if bd.dtype is dt and (floating or rule == "common"):
-                    return [ad, bd], None
-            elif floating and (c is float or c is int):
-                return [ad, b], None
-    npd = None
-    fast = True
-    for a in args:
-        if isinstance(a, Tensor):
-            d = a._data.dtype
-            if npd is None:
-                npd = d
-            elif d != npd:
-                fast = False
-                break
-    if fast and npd is not None:
-        kind = npd.kind
-        for a in args:
-            if not isinstance(a, Tensor):
-                c = a.__class__
-                if (c is float or c is int) and kind == "f" and npd.itemsize >= 4 \
-                        or c is int and npd == np.int64 or c is bool and kind == "b":
-                    continue
-                if a is None:
-                    continue
-                fast = False
-                break
-        if fast and (rule == "common" or kind == "f" or npd.name == "bfloat16"):
-            return [a._data if isinstance(a, Tensor) else a for a in args], None
-    dt = _dt.result_type(*args)
-    if dt is None:
-        raise TypeError(f"ember.{op.name}: expected at least one tensor or number")
-    if rule == "float" and dt.category != 2:
-        dt = _dt.get_default_dtype()
-    npd = dt.np
-    cast_back = None
-    if dt.itemsize == 2 and dt.is_floating_point and any(a.__class__ is float for a in args):
-        # PyTorch computes half-precision ops in float32 with the scalar unrounded
-        cast_back, npd = npd, np.dtype(np.float32)
-    out = []
-    for a in args:
-        if isinstance(a, Tensor):
-            d = a._data
-            out.append(d if d.dtype == npd else d.astype(npd))
-        elif a is None:
-            out.append(None)
-        elif cast_back is not None and a.__class__ is float:
-            out.append(a)
-        else:
-            out.append(np.array(a).astype(npd))
-    return out, cast_back
-
-
-def _op_error(op, args, err):
-    desc = ", ".join(f"{tuple(a._data.shape)} {_dt._BY_NP.get(a._data.dtype, a._data.dtype)}"
-                     if isinstance(a, Tensor) else repr(a) for a in args)
-    return type(err)(f"ember.{op.name}: {err} (inputs: {desc})")
-
-
-def apply(op, *args, **attrs):
-    """Run registered ``op`` on ``args`` (tensors and numbers), recording it for autograd."""
-    arrays, cast_back = _kernel_args(op, args)
-    try:
-        out = op.kernel(*arrays, **attrs)
-    except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as e:
-        if str(e).startswith("ember."):
-            raise
-        raise _op_error(op, args, e) from None
-    multi = out.__class__ is tuple
-    if multi:
-        results = tuple(_wrap(_out_array(o, cast_back)) for o in out)
-    else:
-        if out.__class__ is not _ndarray or cast_back is not None:
-            out = _out_array(out, cast_back)
-        results = (_wrap(out),)
-    if op.view:
-        _mark_view(op, args[0], results[0], attrs)
-    if _GRAD.enabled and op.backward is not None:
-        for a in args:
-            if isinstance(a, Tensor) and a._rg:
-                _record(op, args, attrs, results)
-                break
-    return results if multi else results[0]
-
-
-def _out_array(o, cast_back):
-    if o.__class__ is not _ndarray:
-        o = np.asarray(o)
-    if cast_back is not None and o.dtype == np.float32:
-        o = o.astype(cast_back)
-    return o
-
-
-def _mark_view(op, src, r, attrs):
-    """An output aliasing its input shares the input's base, version counter and view chain."""
-    if np.may_share_memory(r._data, src._data):
-        base = src._base if src._base is not None else src
-        r._base = base
-        r._vc = _counter(base)
-        r._view_ops = (getattr(src, "_view_ops", ()) if src._base is not None else ()) + ((op, attrs),)
-        r._vv = r._vc[0]
-
-
-def _refresh_view(t):
-    """A view whose storage was written in place since its history was recorded gets its
-    history replayed from the base (PyTorch regenerates a view's grad_fn the same way)."""
-    vv = getattr(t, "_vv", None)
-    if vv is None or vv == t._vc[0] or not _GRAD.enabled:
-        return
-    base = t._base
-    t._vv = t._vc[0]
-    if not base._rg:
-        return
-    view = _history_only(base)
-    for op, attrs in t._view_ops:
-        view = apply(op, view, **attrs)
-    t._node, t._idx, t._rg = view._node, view._idx, True
-
-
-def _edge(a):
-    if isinstance(a, Tensor) and a._base is not None:
-        _refresh_view(a)
-    if isinstance(a, Tensor) and a._rg:
-        return a if a._node is None else (a._node, a._idx)
-    return None
-
-
-def _record(op, args, attrs, results):
-    edges, shapes, dtypes = [], [], []
-    for a in args:
-        if isinstance(a, Tensor):
-            if a._base is not None:
-                _refresh_view(a)
-            edges.append((a if a._node is None else (a._node, a._idx)) if a._rg else None)
-            d = a._data
-            shapes.append(d.shape)
-            dtypes.append(d.dtype)
-        else:
-            edges.append(None)
-            shapes.append(None)
-            dtypes.append(None)
-    node = Node(op, attrs, edges)
-    node.shapes = shapes
-    node.dtypes = dtypes
-    save = op.save
-    if save:
-        versions = []
-        if "i" in save:
-            skip = op.skip
-            if skip:
-                args = tuple(None if i in skip else a for i, a in enumerate(args))
-            node.inputs = args
-            for a in args:
-                if isinstance(a, Tensor):
-                    c = a._vc or _counter(a)
-                    versions.append((c, c[0], a, op))
-        if "o" in save:
-            node.out_data = [r._data for r in results]
-            for r in results:
-                c = _counter(r)
-                versions.append((c, c[0], None, op))
-        node.saved_versions = versions
-    if len(results) > 1:
-        node.n_out = len(results)
-        node.out_meta = tuple((r._data.shape, r._data.dtype) for r in results)
-    for i, r in enumerate(results):
-        if r._data.dtype in _FLOAT_KINDS:
-            r._rg = True
-            r._node = node
-            r._idx = i
-
-
-# --- in-place updates ----------------------------------------------------------
-def commit_inplace(self, result, opname, check_cast=True):
-    """Make ``self`` hold ``result`` in place: its buffer (so views see it), its
-    version, and -- when recording -- its autograd history (rebased like
-    PyTorch's CopySlices when ``self`` is a view of a tensor in the graph)."""
-    if not isinstance(result, Tensor):
-        result = _wrap(np.asarray(result))
-    rd = _dt._BY_NP[result._data.dtype]
-    sd = _dt._BY_NP[self._data.dtype]
-    if check_cast and rd.category > sd.category:
-        raise RuntimeError(f"ember.{opname}: result type {rd} can't be cast to the desired output "
-                           f"type {sd} of an in-place op")
-    recording = _GRAD.enabled and (result._rg or self._rg or
-                                    (self._base is not None and self._base._rg))
-    if recording:
-        _check_inplace_allowed(self, opname)
-        _snapshot_saved_self(self, result)
-    try:
-        self._data[...] = result._data
-    except ValueError:
-        raise RuntimeError(f"ember.{opname}: output with shape {tuple(self._data.shape)} doesn't match "
-                           f"the broadcast shape {tuple(result._data.shape)}") from None
-    _counter(self)[0] += 1
-    if not recording:
-        return self
-    if result._data.dtype != self._data.dtype:
-        result = result.to(sd)
-    base = self._base
-    view_ops = getattr(self, "_view_ops", ()) if base is not None else ()
-    if view_ops:
-        # rebase the base's history: base_new = base_old with the view's region replaced
-        new_base = apply(_registry.OPS["copy_slices"], _history_only(base), result,
-                         view_ops=tuple((op.name, attrs) for op, attrs in view_ops))
-        base._node, base._idx, base._rg = new_base._node, new_base._idx, True
-        view = base
-        for op, attrs in view_ops:
-            view = apply(op, view, **attrs)
-        self._node, self._idx, self._rg = view._node, view._idx, True
-        self._vv = self._vc[0]
-    else:
-        self._node, self._idx, self._rg = result._node, getattr(result, "_idx", 0), result._rg
-    return self
-
-
-def _snapshot_saved_self(self, result):
-    # The op producing `result` may have saved `self` for its backward (x.mul_(y)
-    # needs the old x for y's gradient); `self` is about to be overwritten, so the
-    # node keeps a copy instead -- as PyTorch saves `original_self` for in-place ops.
-    node = result._node
-    if node is None or node.inputs is None or not any(a is self for a in node.inputs):
-        return
-    snap = _history_only(self)
-    snap._data = self._data.copy()
-    node.inputs = tuple(snap if a is self else a for a in node.inputs)
-    node.saved_versions = [v for v in node.saved_versions if v[2] is not self]
-
-
-def _history_only(t):
-    """A stand-in for ``t`` with its autograd history but not its (just overwritten) data."""
-    s = _wrap(t._data)
-    s._rg, s._node = t._rg, t._node
-    s._idx = getattr(t, "_idx", 0)
-    return s
-
-
-def _check_inplace_allowed(t, opname):
-    if t._node is None and t._rg:
-        raise RuntimeError(f"ember.{opname}: a leaf tensor that requires grad is being used in an "
-                           f"in-place operation")
-    b = t._base
-    if b is not None and b._node is None and b._rg and getattr(t, "_view_ops", ()):
-        raise RuntimeError(f"ember.{opname}: a view of a leaf tensor that requires grad is being "
-                           f"used in an in-place operation")
-
-
-_registry.apply = apply
 
 
 def bind_methods():
@@ -772,37 +500,6 @@ def bind_methods():
         setattr(Tensor, name, fn)
 
 
-# --- in-place fills, defined on every tensor -----------------------------------------
-def _zero_(self):
-    return fill_(self, 0)
-
-
-def fill_(self, value):
-    """Fill with ``value`` (a number or a 0-d tensor, whose gradient then flows)."""
-    if isinstance(value, Tensor):
-        if value._data.ndim:
-            raise RuntimeError(f"ember.fill_: expects a 0-d value tensor, got shape "
-                               f"{tuple(value._data.shape)}")
-        return copy_(self, value)
-    return commit_inplace(self, _wrap(np.full(self._data.shape, value, self._data.dtype)), "fill_")
-
-
-def copy_(self, src, non_blocking=False):
-    """Copy ``src`` (broadcast, cast to this tensor's dtype) into this tensor."""
-    if not isinstance(src, Tensor):
-        src = _wrap(np.asarray(src))
-    if src._data.shape != self._data.shape:
-        try:
-            np.broadcast_shapes(src._data.shape, self._data.shape)
-        except ValueError:
-            raise RuntimeError(f"ember.copy_: src of shape {tuple(src._data.shape)} cannot be broadcast "
-                               f"to {tuple(self._data.shape)}") from None
-        src = src.expand(self._data.shape)
-    if src._data.dtype != self._data.dtype:
-        src = src.to(_dt._BY_NP[self._data.dtype])
-    # copy_ casts freely (unlike other in-place ops): skip the category check
-    return commit_inplace(self, src, "copy_", check_cast=False)
-
-
-_registry.commit_inplace = commit_inplace
-_registry.METHODS.update(zero_=_zero_, fill_=fill_, copy_=copy_)
+# dispatch (apply) and in-place updates build on the class above
+from ._dispatch import apply, _refresh_view, _edge, _history_only  # noqa: E402,F401
+from . import _inplace  # noqa: E402,F401  (commit_inplace, fill_, copy_, zero_)

@@ -270,7 +270,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
 
 # --- in-place random fills (nn.init builds on these) ----------------------------------
 def _fill_(t, arr):
-    from ._tensor import commit_inplace
+    from ._inplace import commit_inplace
     from .autograd.grad_mode import no_grad
     with no_grad():
         return commit_inplace(t, _wrap(arr.astype(t._data.dtype)), "fill")

@@ -5,7 +5,8 @@ import warnings
 
 import numpy as np
 
-from .._tensor import _wrap, commit_inplace
+from .._tensor import _wrap
+from .._inplace import commit_inplace
 from ..autograd.grad_mode import no_grad
 from ..random import rng
 

@@ -92,6 +92,6 @@ def call(name, *args, **attrs):
 
 
 # `commit_inplace(tensor, result, opname)` writes an op's result into a tensor in
-# place (buffer, version counter, autograd history); bound by ember._tensor.
-def commit_inplace(tensor, result, opname):  # replaced by ember._tensor.commit_inplace
+# place (buffer, version counter, autograd history); bound by ember._inplace.
+def commit_inplace(tensor, result, opname):  # replaced by ember._inplace.commit_inplace
     raise RuntimeError("ember._tensor not imported")
