@@ -307,8 +307,7 @@ class Tensor:
 
     # --- autograd ---------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        from .autograd.engine import backward
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        _engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self):
         t = _wrap(self._data)
@@ -502,4 +501,5 @@ def bind_methods():
 
 # dispatch (apply) and in-place updates build on the class above
 from ._dispatch import apply, _refresh_view, _edge, _history_only  # noqa: E402,F401
+from .autograd import engine as _engine  # noqa: E402
 from . import _inplace  # noqa: E402,F401  (commit_inplace, fill_, copy_, zero_)

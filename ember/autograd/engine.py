@@ -37,7 +37,8 @@ def _check_versions(node):
 
 def _as_grad(g, like, what):
     if g is None:
-        return T._wrap(np.ones_like(like._data))
+        d = like._data
+        return T._wrap(np.ones(d.shape, d.dtype))
     if not isinstance(g, T.Tensor):
         g = T._wrap(np.asarray(g, dtype=like._data.dtype))
     if g._data.shape != like._data.shape:
@@ -71,7 +72,12 @@ def _roots(tensors, grads, what):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into each leaf's ``.grad``."""
-    roots = _roots(tensors, grad_tensors, "backward")
+    t = tensors
+    if grad_tensors is None and t.__class__ is T.Tensor and t._rg and t._base is None and t._data.size == 1:
+        d = t._data  # the common case, loss.backward(): skip the general argument handling
+        roots = ((t, T._wrap(np.ones(d.shape, d.dtype))),)
+    else:
+        roots = _roots(tensors, grad_tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
     targets = None
