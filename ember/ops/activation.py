@@ -25,19 +25,31 @@ def _x(ctx):
 
 
 # --- piecewise-linear -----------------------------------------------------------------
-RELU = register("relu", lambda ctx, g: where(ctx.out <= 0, 0, g), promote="common", save="o",
+# Their backward ops are linear in g and piecewise constant in the other input: the grad of
+# g is the same op applied to gg, the other input's is zeros (as in PyTorch).
+def _masked_backward_op(name, **kw):
+    def rule(ctx, gg):
+        return (R.apply(op, gg, ctx.inputs[1], **ctx.attrs) if ctx.needs(0) else None,
+                FUNCTIONS["zeros"](ctx.shapes[1], dtype=gg.dtype) if ctx.needs(1) else None)
+    op = register(name, rule, promote="common", skip=(0,), fusion="elementwise", **kw)
+    return op
+
+
+RELU_BACKWARD = _masked_backward_op("relu_backward", doc="g where out > 0, else 0.")
+THRESHOLD_BACKWARD = _masked_backward_op("threshold_backward", doc="g where x > threshold, else 0.")
+HARDTANH_BACKWARD = _masked_backward_op("hardtanh_backward", doc="g where min_val < out < max_val, else 0.")
+LEAKY_RELU_BACKWARD = _masked_backward_op("leaky_relu_backward", doc="g where x > 0, else g * negative_slope.")
+
+RELU = register("relu", lambda ctx, g: R.apply(RELU_BACKWARD, g, ctx.out), promote="common", save="o",
                 fusion="elementwise")
-
-
-def _hardtanh_backward(ctx, g):
-    out = ctx.out  # clamped: at a bound exactly where the input was (saving it keeps hardtanh_ cheap)
-    return where((out <= ctx.min_val) | (out >= ctx.max_val), 0, g)
-
-
-HARDTANH = register("hardtanh", _hardtanh_backward, promote="common", save="o", fusion="elementwise")
-LEAKY_RELU = register("leaky_relu", lambda ctx, g: where(_x(ctx) > 0, g, g * ctx.negative_slope),
+# hardtanh saves its (clamped) output: at a bound exactly where the input was, and hardtanh_ stays cheap
+HARDTANH = register("hardtanh", lambda ctx, g: R.apply(HARDTANH_BACKWARD, g, ctx.out, min_val=ctx.min_val,
+                                                       max_val=ctx.max_val),
+                    promote="common", save="o", fusion="elementwise")
+LEAKY_RELU = register("leaky_relu", lambda ctx, g: R.apply(LEAKY_RELU_BACKWARD, g, _x(ctx),
+                                                           negative_slope=ctx.negative_slope),
                       promote="float", fusion="elementwise")
-THRESHOLD = register("threshold", lambda ctx, g: where(_x(ctx) <= ctx.threshold, 0, g),
+THRESHOLD = register("threshold", lambda ctx, g: R.apply(THRESHOLD_BACKWARD, g, _x(ctx), threshold=ctx.threshold),
                      promote="common", fusion="elementwise")
 
 

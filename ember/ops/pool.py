@@ -21,7 +21,10 @@ _UP = ("size", "mode", "align_corners", "scales")
 
 
 def _max_backward(ctx, g, gi=None):
-    return R.apply(MAX_POOL_BACKWARD, g, ctx.outs[1], input_shape=ctx.shapes[0])
+    # non-overlapping windows never pick a position twice: the scatter is an assignment
+    unique = ctx.op is MAX_POOL and all(s >= d * (k - 1) + 1 for k, s, d in
+                                        zip(ctx.kernel_size, ctx.stride, ctx.dilation))
+    return R.apply(MAX_POOL_BACKWARD, g, ctx.outs[1], input_shape=ctx.shapes[0], unique=unique)
 
 
 def _max_pool_backward_backward(ctx, h):

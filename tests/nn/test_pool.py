@@ -59,6 +59,27 @@ def test_max_pool_functional_nan_noncontig_and_toplevel():
              lambda a: TF.max_pool2d(a, 2, return_indices=True))
 
 
+@pytest.mark.parametrize("kw", [
+    dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+    dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 0), dilation=(2, 1), ceil_mode=True),
+    dict(kernel_size=3, stride=3, padding=1, ceil_mode=True)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_max_pool_ties_nan_inf_bit_exact(kw, dtype):
+    """Many ties (few distinct values, +-0), -inf next to the padding, several nans per window:
+    values bit-identical, indices (the first maximum; the last nan) equal, grads as torch's."""
+    rs = np.random.default_rng(7)
+    x = rs.choice(np.array([-np.inf, -1.0, -0.0, 0.0, 1.0, 2.0]), (4, 3, 13, 12)).astype(dtype)
+    x[0, 0, :3, :3] = -np.inf
+    x.reshape(-1)[rs.choice(x.size, 40, replace=False)] = np.nan
+    x[1, 1, 4:6, 4:6] = np.nan
+    e, t = F.max_pool2d(ember.tensor(x), return_indices=True, **kw), TF.max_pool2d(
+        torch.from_numpy(x), return_indices=True, **kw)
+    assert np.array_equal(e[1].numpy(), t[1].numpy())
+    assert np.array_equal(e[0].numpy().view(np.uint8), t[0].numpy().view(np.uint8))
+    x = np.where(np.isfinite(x), x, 0.5).astype(dtype)  # grads through the (assignment) scatter
+    check_op([], lambda a: F.max_pool2d(a, **kw), lambda a: TF.max_pool2d(a, **kw), inputs=[x], dtype=dtype)
+
+
 def test_max_pool_gradcheck_and_double_backward():
     check_gradcheck([(2, 2, 5, 6)], lambda x: F.max_pool2d(x, 3, stride=2, padding=1, ceil_mode=True))
     check_gradcheck([(2, 2, 7)], lambda x: F.max_pool1d(x, 2, stride=1, dilation=2))

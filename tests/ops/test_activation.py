@@ -211,3 +211,70 @@ def test_keyword_arguments():
              inputs=[a])
     check_op(None, lambda x: ember.threshold(x, threshold=0.1, value=2.0), lambda x: F.threshold(x, 0.1, 2.0),
              inputs=[a])
+
+
+def _specials_grid(n, seed):
+    """(g, x) of n elements: random values with inf, nan and +-0 in both. x is nan only at 0,
+    where torch's kernels take their vectorized path (its scalar tail differs for hardtanh)."""
+    rs = np.random.default_rng(seed)
+    g, x = rs.standard_normal(n).astype(np.float32), kink_free((n,), seed=seed).astype(np.float32)
+    g[:len(SPECIALS)], x[-len(SPECIALS) + 1:] = SPECIALS, SPECIALS[:-1]
+    x[:len(SPECIALS)] = SPECIALS[::-1]
+    return g, x
+
+
+@pytest.mark.parametrize("name,attrs,tfn", [
+    ("relu_backward", {}, lambda g, x: torch.ops.aten.threshold_backward(g, x, 0)),
+    ("threshold_backward", {"threshold": 0.5}, lambda g, x: torch.ops.aten.threshold_backward(g, x, 0.5)),
+    ("hardtanh_backward", {"min_val": -1.0, "max_val": 2.0},
+     lambda g, x: torch.ops.aten.hardtanh_backward(g, x, -1.0, 2.0)),
+    ("leaky_relu_backward", {"negative_slope": 0.2},
+     lambda g, x: torch.ops.aten.leaky_relu_backward(g, x, 0.2, False))])
+def test_masked_backward_ops(name, attrs, tfn):
+    """The piecewise-linear backward ops: bit-identical to torch's aten ops (nan, inf, -0 and
+    large arrays included), linear in g with a zero grad for x, double-differentiable."""
+    op = ember.ops.registry.OPS[name]
+    fn = lambda g, x: ember.ops.registry.apply(op, g, x, **attrs)  # noqa: E731
+    for n in (40, 10007):  # the select kernels run past a few thousand elements
+        for dt in (np.float32, np.float64, np.float16):
+            g, x = (a.astype(dt) for a in _specials_grid(n, n))
+            r = fn(ember.tensor(g), ember.tensor(x)).numpy()
+            t = tfn(torch.from_numpy(g), torch.from_numpy(x)).numpy()
+            assert r.dtype == t.dtype and np.array_equal(r.view(np.uint8), t.view(np.uint8)), (n, dt)
+    check_op(None, fn, tfn, inputs=[np.array(1.5, np.float32), np.array(-0.5, np.float32)])
+    check_op(None, fn, tfn, inputs=list(_specials_grid(40, 3)))
+    check_op(None, fn, tfn, inputs=[np.zeros((0, 3), np.float32)] * 2)
+    g, x = np.linspace(-1, 1, 6), kink_free((6,), seed=4)
+    check_gradcheck(None, fn, inputs=[g, x])
+    assert gradgradcheck(fn, [ember.tensor(g, requires_grad=True), ember.tensor(x, requires_grad=True)])
+
+
+@pytest.mark.parametrize("name,kw", [("relu", {}), ("relu6", {}), ("leaky_relu", {"negative_slope": 0.2}),
+                                     ("hardtanh", {"min_val": -0.5, "max_val": 2.0}),
+                                     ("threshold", {"threshold": 0.5, "value": -1.0})])
+def test_piecewise_large_double_backward(name, kw):
+    """Large inputs (the branch-free kernels), and second derivatives (zero) against torch."""
+    check_op(None, *fns(name, **kw), inputs=[kink_free((64, 80), seed=5).astype(np.float32)])
+
+    def second(lib):
+        def f(x):
+            y = getattr(lib if lib is ember else F, name)(x, **kw)
+            (gx,) = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+            return gx
+        return f
+    check_op(None, second(ember), second(torch), inputs=[kink_free((3, 4), seed=6)])
+
+
+@pytest.mark.parametrize("name,kw", CASES, ids=IDS)
+def test_activation_large_with_specials(name, kw):
+    """Past a few thousand elements the selects run branch-free on integer views: same values
+    (inf, nan, -0 included) and grads as torch."""
+    a = kink_free((64, 80), seed=8).astype(np.float32)
+    check_op(None, *fns(name, **kw), inputs=[a])
+    flat = a.reshape(-1)
+    flat[::97] = np.resize(SPECIALS, flat[::97].size)
+    if name != "gelu" or kw:  # torch's float32 gelu(inf) is nan (see test_activation_special_values)
+        check_op(None, *fns(name, **kw), inputs=[a], grad=False)
+    if name == "relu":
+        w = np.random.default_rng(3).uniform(0.1, 0.5, (64,)).astype(np.float32)
+        check_op(None, ember.prelu, F.prelu, inputs=[a.reshape(4, 64, 20), w], grad=False)

@@ -296,6 +296,27 @@ def test_where_scalars_and_promotion():
         ember.where(ember.tensor([1.0, 0.0]), ember.tensor([1.0, 2.0]), 0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int64, np.int8, np.bool_])
+def test_where_large_bit_exact(dtype):
+    """Past a few thousand elements where selects through integer views: bit-identical to torch
+    (nan, inf, -0), with broadcast and non-contiguous conditions and scalar operands."""
+    rs = np.random.default_rng(9)
+    c = rs.random((40, 64)) < 0.5
+    a = np.resize(SPECIALS, (40, 64)).astype(dtype) if dtype in (np.float32, np.float64, np.float16) \
+        else rs.integers(-5, 5, (40, 64)).astype(dtype)
+    b = rs.standard_normal((40, 64)).astype(dtype)
+    cases = [(c, a, b), (c[:, :1], a, b), (c.T.copy().T, a, b[0]), (c, a, np.array(0, dtype)), (c.T, a.T, b.T)]
+    for m, x, y in cases:
+        r = ember.where(ember.tensor(m), ember.tensor(x), ember.tensor(y)).numpy()
+        t = torch.where(torch.from_numpy(np.ascontiguousarray(m)), torch.from_numpy(np.ascontiguousarray(x)),
+                        torch.from_numpy(np.ascontiguousarray(y))).numpy()
+        assert r.dtype == t.dtype and r.shape == t.shape
+        assert np.array_equal(np.ascontiguousarray(r).view(np.uint8), t.view(np.uint8))
+    r = ember.where(ember.tensor(c), ember.tensor(a), -np.inf if a.dtype.kind == "f" else 3).numpy()
+    assert np.array_equal(r.view(np.uint8), torch.where(torch.from_numpy(c), torch.from_numpy(a),
+                                                        -np.inf if a.dtype.kind == "f" else 3).numpy().view(np.uint8))
+
+
 def fw(x):
     return ember if isinstance(x, ember.Tensor) else torch
 

