@@ -78,10 +78,8 @@ def _cross_entropy_backward_backward(ctx, u):
 
 def _cross_entropy_rule(ctx, g, _glse):
     x, t, w = ctx.inputs
-    lse = ctx.outs[1]
-    attrs = dict(cdim=ctx.cdim, reduction=ctx.reduction, ignore_index=ctx.ignore_index,
-                 label_smoothing=ctx.label_smoothing, soft=ctx.soft)
-    gx = R.apply(CROSS_ENTROPY_BACKWARD, g, x, t, w, lse, **attrs) if ctx.needs(0) else None
+    # ctx.attrs is exactly the backward op's attributes; only the lse output is wrapped
+    gx = R.apply(CROSS_ENTROPY_BACKWARD, g, x, t, w, ctx._output(1), **ctx.attrs) if ctx.needs(0) else None
     gt = None
     if ctx.soft and ctx.needs(1):  # d loss / d t = -s (1 - ls) w log_softmax(x)
         terms = dict(denom=x.numel() // max(x.shape[ctx.cdim], 1))

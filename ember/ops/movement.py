@@ -1,7 +1,8 @@
 """Movement ops that view: reshape, permute, expand, narrow, diagonal, unfold, and the
-argument parsing built on them (view, squeeze, flatten, transpose, movedim, split, chunk,
-unbind ...). The outputs alias input 0 (view=True), and in-place ops on them are replayed
-on the base by name through copy_slices, so their attributes are plain data.
+argument parsing built on them (view, squeeze, flatten, transpose, movedim), and the
+multi-output split_with_sizes / unbind (split, chunk, unbind). The outputs alias input 0,
+and in-place ops on them are replayed on the base by name through copy_slices, so their
+attributes are plain data.
 The copying movement ops (cat, stack, repeat, flip, roll, tril, pad ...) are in rearrange.py.
 """
 import numpy as np
@@ -328,12 +329,39 @@ def narrow(input, dim, start, length):
     return _narrow(input, d, start, length)
 
 
+# split / chunk / unbind: one multi-output op each (PyTorch's split_with_sizes / unbind), whose
+# backward is one cat / stack of the piece grads, not a padded full-size grad per piece. The
+# core marks only a single output as a view, so the pieces are marked here, each as the
+# narrow (+ reshape) that selects it: in-place ops on a piece replay that on the base.
+SPLIT = register("split_with_sizes", lambda ctx, *gs: R.call("cat", *gs, dim=ctx.dim), save="",
+                 fusion="movement")
+UNBIND = register("unbind", lambda ctx, *gs: R.call("stack", *gs, dim=ctx.dim), save="",
+                  fusion="movement")
+
+
+def _mark_views(x, pieces, view_ops):
+    from .._tensor import _counter
+    if x._base is not None:
+        base, prefix = x._base, getattr(x, "_view_ops", ())
+    else:
+        base, prefix = x, ()
+    vc = _counter(base)
+    for p, ops in zip(pieces, view_ops):
+        if p._data.size:  # as core's _mark_view: empty pieces share no memory
+            p._base, p._vc, p._view_ops, p._vv = base, vc, prefix + ops, vc[0]
+    return pieces
+
+
 def _pieces(input, dim, sizes):
-    out, start = [], 0
+    sizes = tuple(sizes)
+    if len(sizes) == 1 and sizes[0] == input._data.shape[dim]:
+        return (_narrow(input, dim, 0, sizes[0]),)
+    pieces = R.apply(SPLIT, input, dim=dim, sizes=sizes)
+    view_ops, start = [], 0
     for s in sizes:
-        out.append(_narrow(input, dim, start, s))
+        view_ops.append(((NARROW, {"dim": dim, "start": start, "length": s}),))
         start += s
-    return tuple(out)
+    return _mark_views(input, pieces, view_ops)
 
 
 @export(method=True)
@@ -397,8 +425,12 @@ def unbind(input, dim=0):
     """Views of each index along ``dim`` (with the dim removed)."""
     shp = input._data.shape
     d = _dim(dim, len(shp), "unbind")
-    rest = shp[:d] + shp[d + 1:]
-    return tuple(_reshape(_narrow(input, d, i, 1), rest) for i in range(shp[d]))
+    if shp[d] == 0:
+        return ()
+    rest = {"shape": shp[:d] + shp[d + 1:]}
+    pieces = R.apply(UNBIND, input, dim=d)
+    return _mark_views(input, pieces, [((NARROW, {"dim": d, "start": i, "length": 1}), (RESHAPE, rest))
+                                       for i in range(shp[d])])
 
 
 # --- diagonals and windows ---------------------------------------------------------------

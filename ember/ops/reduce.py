@@ -45,9 +45,17 @@ def _range_error(op, d, n):
                       f"[{-n}, {n - 1}], but got {d})")
 
 
+_ALL = tuple(tuple(range(n)) for n in range(65))  # NumPy's maximum ndim is 64
+
+
 def dims(input, dim, op):
     """PyTorch's ``dim`` (None, an int or a sequence; None and () mean every dim) as a
     sorted tuple of non-negative axes; ``()`` for a 0-d input (where dims 0 and -1 are valid)."""
+    if dim is None:  # the common full reduction, without the checks below
+        try:
+            return _ALL[input._data.ndim]
+        except AttributeError:
+            pass
     _check_tensor(input, op)
     ndim = input._data.ndim
     if dim is None:
@@ -164,8 +172,12 @@ def _tie_grad(x, out, g, axes, keepdim):
 
 
 # --- sums and products --------------------------------------------------------------------------
-def _mean_backward(ctx, g):
-    return unreduce(g, ctx.shapes[0], ctx.dim, ctx.keepdim) / _count(ctx.shapes[0], ctx.dim)
+def _sum_backward(ctx, g):  # ctx.attrs is {dim, keepdim}
+    return R.apply(REDUCE_GRAD, g, shape=ctx.shapes[0], **ctx.attrs)
+
+
+def _mean_backward(ctx, g):  # scale the small reduced grad, then broadcast
+    return R.apply(REDUCE_GRAD, g / _count(ctx.shapes[0], ctx.dim), shape=ctx.shapes[0], **ctx.attrs)
 
 
 def _nansum_backward(ctx, g):
@@ -192,8 +204,7 @@ def _prod_backward(ctx, g):
     return gp * (nz == 0).to(g.dtype) / nonzero + z * (gp * (nz == 1).to(g.dtype))
 
 
-SUM = register("sum", lambda ctx, g: unreduce(g, ctx.shapes[0], ctx.dim, ctx.keepdim), save="",
-               fusion="reduce")
+SUM = register("sum", _sum_backward, save="", fusion="reduce")
 MEAN = register("mean", _mean_backward, save="", fusion="reduce")
 NANSUM = register("nansum", _nansum_backward, fusion="reduce")
 NANMEAN = register("nanmean", _nanmean_backward, fusion="reduce")

@@ -16,12 +16,12 @@ class _AdamBase(Optimizer):
         self._check_unsupported(differentiable)
 
     @staticmethod
-    def _decay(P, G, lr, wd, decoupled, maximize):
+    def _decay(P, G, lr, wd, decoupled, maximize, out=None):
         """Weight decay (decoupled: shrink the parameter; else: add to the gradient) and maximize."""
         if wd != 0 and decoupled:
             P *= 1 - lr * wd
             wd = 0.0
-        return effective_grad(P, G, wd, maximize)
+        return effective_grad(P, G, wd, maximize, out)
 
     @staticmethod
     def _moments(m, v, d, beta1, beta2, tmp):
@@ -63,19 +63,20 @@ class Adam(_AdamBase):
                 if amsgrad:
                     state["max_exp_avg_sq"] = _zeros(P)
             step = self._step_count(state)
-            d = self._decay(P, G, lr, wd, decoupled, maximize)
-            m, v, tmp = state["exp_avg"]._data, state["exp_avg_sq"]._data, np.empty_like(P)
-            self._moments(m, v, d, beta1, beta2, tmp)
             step_size = lr / (1 - beta1 ** step)
             bc2_sqrt = (1 - beta2 ** step) ** 0.5
+            arrays = (P, G, state["exp_avg"]._data, state["exp_avg_sq"]._data)
             if amsgrad:
-                vmax = state["max_exp_avg_sq"]._data
-                np.maximum(vmax, v, out=vmax)
-                v = vmax
-            den = np.sqrt(v, out=np.empty_like(P) if d is G else d)
-            den /= bc2_sqrt
-            den += eps
-            addcdiv_(P, m, den, -step_size, tmp)
+                arrays += (state["max_exp_avg_sq"]._data,)
+            for P_, G_, m, v, *vmax, tmp, den, dbuf in self._blocks(arrays, 3):
+                d = self._decay(P_, G_, lr, wd, decoupled, maximize, dbuf)
+                self._moments(m, v, d, beta1, beta2, tmp)
+                if amsgrad:
+                    v = np.maximum(vmax[0], v, out=vmax[0])
+                np.sqrt(v, out=den)
+                den /= bc2_sqrt
+                den += eps
+                addcdiv_(P_, m, den, -step_size, tmp)
             bump(p)
 
 
@@ -115,14 +116,14 @@ class Adamax(_AdamBase):
                 state["step"] = _scalar(0.0)
                 state["exp_avg"], state["exp_inf"] = _zeros(P), _zeros(P)
             step = self._step_count(state)
-            d = effective_grad(P, G, wd, maximize)
-            m, u, tmp = state["exp_avg"]._data, state["exp_inf"]._data, np.empty_like(P)
-            lerp_(m, d, 1 - beta1, tmp)
-            u *= beta2
-            np.abs(d, out=tmp)
-            tmp += eps
-            np.maximum(u, tmp, out=u)
-            addcdiv_(P, m, u, -(lr / (1 - beta1 ** step)), tmp)
+            for P_, G_, m, u, tmp, dbuf in self._blocks((P, G, state["exp_avg"]._data, state["exp_inf"]._data), 2):
+                d = effective_grad(P_, G_, wd, maximize, dbuf)
+                lerp_(m, d, 1 - beta1, tmp)
+                u *= beta2
+                np.abs(d, out=tmp)
+                tmp += eps
+                np.maximum(u, tmp, out=u)
+                addcdiv_(P_, m, u, -(lr / (1 - beta1 ** step)), tmp)
             bump(p)
 
 
@@ -150,19 +151,21 @@ class NAdam(_AdamBase):
                 state["exp_avg"], state["exp_avg_sq"] = _zeros(P), _zeros(P)
             step = self._step_count(state)
             bc2 = 1 - beta2 ** step
-            d = self._decay(P, G, lr, wd, decoupled, maximize)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
             mp = state["mu_product"]._data
             mp *= mu  # in the state's (float32) precision, as PyTorch
             mu_product = float(mp)
-            m, v, tmp = state["exp_avg"]._data, state["exp_avg_sq"]._data, np.empty_like(P)
-            self._moments(m, v, d, beta1, beta2, tmp)
-            den = np.divide(v, bc2, out=np.empty_like(P))
-            np.sqrt(den, out=den)
-            den += eps
-            addcdiv_(P, d, den, -lr * (1.0 - mu) / (1.0 - mu_product), tmp)
-            addcdiv_(P, m, den, (-lr * mu_next) / (1.0 - mu_product * mu_next), tmp)
+            c_grad, c_avg = -lr * (1.0 - mu) / (1.0 - mu_product), (-lr * mu_next) / (1.0 - mu_product * mu_next)
+            for P_, G_, m, v, tmp, den, dbuf in self._blocks((P, G, state["exp_avg"]._data,
+                                                              state["exp_avg_sq"]._data), 3):
+                d = self._decay(P_, G_, lr, wd, decoupled, maximize, dbuf)
+                self._moments(m, v, d, beta1, beta2, tmp)
+                np.divide(v, bc2, out=den)
+                np.sqrt(den, out=den)
+                den += eps
+                addcdiv_(P_, d, den, c_grad, tmp)
+                addcdiv_(P_, m, den, c_avg, tmp)
             bump(p)
 
 
@@ -188,20 +191,22 @@ class RAdam(_AdamBase):
                 state["step"] = _scalar(0.0)
                 state["exp_avg"], state["exp_avg_sq"] = _zeros(P), _zeros(P)
             step = self._step_count(state)
-            d = self._decay(P, G, lr, wd, decoupled, maximize)
-            m, v, tmp = state["exp_avg"]._data, state["exp_avg_sq"]._data, np.empty_like(P)
-            self._moments(m, v, d, beta1, beta2, tmp)
             bc1, bc2 = 1 - beta1 ** step, 1 - beta2 ** step
-            upd = np.divide(m, bc1, out=tmp)
-            upd *= lr
             rho_t = rho_inf - 2 * step * (beta2 ** step) / bc2
-            if rho_t > 5.0:
-                rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                ada = np.sqrt(v, out=np.empty_like(P) if d is G else d)
-                ada += eps
-                np.reciprocal(ada, out=ada)  # PyTorch's scalar / tensor is reciprocal() * scalar
-                ada *= bc2 ** 0.5
-                upd *= ada
-                upd *= rect
-            P -= upd
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5 \
+                if rho_t > 5.0 else None
+            for P_, G_, m, v, tmp, ada, dbuf in self._blocks((P, G, state["exp_avg"]._data,
+                                                              state["exp_avg_sq"]._data), 3):
+                d = self._decay(P_, G_, lr, wd, decoupled, maximize, dbuf)
+                self._moments(m, v, d, beta1, beta2, tmp)
+                upd = np.divide(m, bc1, out=tmp)
+                upd *= lr
+                if rect is not None:
+                    np.sqrt(v, out=ada)
+                    ada += eps
+                    np.reciprocal(ada, out=ada)  # PyTorch's scalar / tensor is reciprocal() * scalar
+                    ada *= bc2 ** 0.5
+                    upd *= ada
+                    upd *= rect
+                P_ -= upd
             bump(p)

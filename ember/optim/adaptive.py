@@ -39,29 +39,32 @@ class RMSprop(Optimizer):
                 if centered:
                     state["grad_avg"] = _zeros(P)
             _count(state)
-            d = effective_grad(P, G, wd, group["maximize"])
-            v, tmp = state["square_avg"]._data, np.empty_like(P)
-            v *= alpha
-            addcmul_(v, d, d, 1 - alpha, tmp)
-            avg = np.empty_like(P)
-            if centered:
-                ga = state["grad_avg"]._data
-                lerp_(ga, d, 1 - alpha, tmp)
-                np.multiply(ga, ga, out=avg)
-                np.subtract(v, avg, out=avg)
-                np.sqrt(avg, out=avg)
-            else:
-                np.sqrt(v, out=avg)
-            avg += eps
+            extra = (state["grad_avg"]._data,) if centered else ()
             if mom > 0:
-                buf = state["momentum_buffer"]._data
-                buf *= mom
-                np.divide(d, avg, out=tmp)  # addcdiv with value 1
-                buf += tmp
-                np.multiply(buf, lr, out=tmp)
-                P -= tmp
-            else:
-                addcdiv_(P, d, avg, -lr, tmp)
+                extra += (state["momentum_buffer"]._data,)
+            for P_, G_, v, *rest in self._blocks((P, G, state["square_avg"]._data) + extra, 3):
+                *st, tmp, avg, dbuf = rest
+                d = effective_grad(P_, G_, wd, group["maximize"], dbuf)
+                v *= alpha
+                addcmul_(v, d, d, 1 - alpha, tmp)
+                if centered:
+                    ga = st[0]
+                    lerp_(ga, d, 1 - alpha, tmp)
+                    np.multiply(ga, ga, out=avg)
+                    np.subtract(v, avg, out=avg)
+                    np.sqrt(avg, out=avg)
+                else:
+                    np.sqrt(v, out=avg)
+                avg += eps
+                if mom > 0:
+                    buf = st[-1]
+                    buf *= mom
+                    np.divide(d, avg, out=tmp)  # addcdiv with value 1
+                    buf += tmp
+                    np.multiply(buf, lr, out=tmp)
+                    P_ -= tmp
+                else:
+                    addcdiv_(P_, d, avg, -lr, tmp)
             bump(p)
 
 
@@ -97,13 +100,14 @@ class Adagrad(Optimizer):
             if not state:  # a group added after construction
                 self._init_state(state, P, group["initial_accumulator_value"])
             step = _count(state)
-            d = effective_grad(P, G, wd, group["maximize"])
-            s, tmp = state["sum"]._data, np.empty_like(P)
-            np.multiply(d, d, out=tmp)
-            s += tmp
-            std = np.sqrt(s, out=tmp)
-            std += eps
-            addcdiv_(P, d, std, -(lr / (1 + (step - 1) * lr_decay)), np.empty_like(P) if d is G else d)
+            clr = -(lr / (1 + (step - 1) * lr_decay))
+            for P_, G_, s, tmp, tmp2, dbuf in self._blocks((P, G, state["sum"]._data), 3):
+                d = effective_grad(P_, G_, wd, group["maximize"], dbuf)
+                np.multiply(d, d, out=tmp)
+                s += tmp
+                std = np.sqrt(s, out=tmp)
+                std += eps
+                addcdiv_(P_, d, std, clr, tmp2)
             bump(p)
 
 
@@ -128,18 +132,19 @@ class Adadelta(Optimizer):
                 state["step"] = _scalar(0.0)
                 state["square_avg"], state["acc_delta"] = _zeros(P), _zeros(P)
             _count(state)
-            d = effective_grad(P, G, wd, group["maximize"])
-            v, u, tmp = state["square_avg"]._data, state["acc_delta"]._data, np.empty_like(P)
-            v *= rho
-            addcmul_(v, d, d, 1 - rho, tmp)
-            std = np.add(v, eps, out=tmp)
-            np.sqrt(std, out=std)
-            delta = np.add(u, eps, out=np.empty_like(P))
-            np.sqrt(delta, out=delta)
-            delta /= std
-            delta *= d
-            u *= rho
-            addcmul_(u, delta, delta, 1 - rho, tmp)
-            delta *= lr
-            P -= delta
+            for P_, G_, v, u, tmp, delta, dbuf in self._blocks((P, G, state["square_avg"]._data,
+                                                                state["acc_delta"]._data), 3):
+                d = effective_grad(P_, G_, wd, group["maximize"], dbuf)
+                v *= rho
+                addcmul_(v, d, d, 1 - rho, tmp)
+                std = np.add(v, eps, out=tmp)
+                np.sqrt(std, out=std)
+                np.add(u, eps, out=delta)
+                np.sqrt(delta, out=delta)
+                delta /= std
+                delta *= d
+                u *= rho
+                addcmul_(u, delta, delta, 1 - rho, tmp)
+                delta *= lr
+                P_ -= delta
             bump(p)

@@ -25,29 +25,32 @@ class SGD(Optimizer):
         lr, mom, damp = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
         wd, nesterov, maximize = float(group["weight_decay"]), group["nesterov"], group["maximize"]
         for p, P, G, state in self._with_grad(group, stateful=mom != 0):
-            d = effective_grad(P, G, wd, maximize)
-            tmp = B = None  # a scratch array, once one exists; the momentum buffer
+            arrays, first = (P, G), False
             if mom != 0:
                 buf = state.get("momentum_buffer")
-                if buf is None:
-                    B = np.array(d, copy=True)
-                    state["momentum_buffer"] = _wrap(B)
-                else:
-                    B = buf._data
-                    B *= mom
-                    if damp == 0:
-                        B += d
+                if buf is None:  # b_1 = g_1, filled below
+                    buf = state["momentum_buffer"] = _wrap(np.empty_like(P))
+                    first = True
+                arrays += (buf._data,)
+            for P_, G_, *B, t1, t2 in self._blocks(arrays, 2):
+                d = effective_grad(P_, G_, wd, maximize, t1)
+                if B:
+                    B = B[0]
+                    if first:
+                        np.copyto(B, d)
                     else:
-                        tmp = np.multiply(d, 1 - damp, out=np.empty_like(P))
-                        B += tmp
-                if nesterov:
-                    tmp = np.multiply(B, mom, out=np.empty_like(P) if tmp is None else tmp)
-                    d = np.add(d, tmp, out=tmp)
+                        B *= mom
+                        if damp == 0:
+                            B += d
+                        else:
+                            B += np.multiply(d, 1 - damp, out=t2)
+                    if nesterov:
+                        d = np.add(d, np.multiply(B, mom, out=t2), out=t2)
+                    else:
+                        d = B
+                if d is G_ or d is B:  # not ours to scale in place
+                    d = np.multiply(d, lr, out=t2)
                 else:
-                    d = B
-            if d is G or d is B:  # not ours to scale in place
-                d = np.multiply(d, lr, out=np.empty_like(P) if tmp is None else tmp)
-            else:
-                d *= lr
-            P -= d
+                    d *= lr
+                P_ -= d
             bump(p)

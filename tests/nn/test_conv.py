@@ -52,6 +52,7 @@ CONV2D = [
     dict(args=(3, 4, 3), kw=dict(padding=1, padding_mode="circular", stride=2)),
     dict(args=(3, 4, 5), kw=dict(stride=3)),                                             # uncovered trailing rows
     dict(args=(3, 4, 1)),                                                                # 1x1
+    dict(args=(2, 12, 2), kw=dict(stride=2, padding=1, groups=2)),  # C/g * K <= O/g: input grad batch-major
 ]
 
 
@@ -89,6 +90,7 @@ CONVT = [
     dict(args=(3, 4, 3), kw=dict(stride=2, dilation=2, bias=False)),
     dict(args=(4, 4, 3), kw=dict(groups=4, stride=2, padding=2)),
     dict(args=(3, 2, 2), kw=dict(stride=1, dilation=3, output_padding=2)),      # output_padding < dilation
+    dict(args=(8, 2, 2), kw=dict(stride=2, padding=1, output_padding=1)),      # C/g * K <= O/g: batch-major
 ]
 
 

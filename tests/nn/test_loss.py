@@ -94,6 +94,24 @@ def test_cross_entropy_extremes():
           [_rand(0, 3), np.zeros(0, np.int64)])
 
 
+@pytest.mark.parametrize("reduction", RED)
+def test_cross_entropy_plain_path_edges(reduction):
+    """The (N, C) fast path: rows far below the global max (row-max fallback), ignored rows,
+    every row ignored, -inf logits, a wide batch."""
+    kw = dict(reduction=reduction)
+    x = _rand(6, 5)
+    x[1] -= 60.0
+    x[3, 2] = -np.inf
+    _both(lambda x, t: F.cross_entropy(x, t, **kw), lambda x, t: TF.cross_entropy(x, t, **kw), [x, _ints((6,), 5)])
+    t = _ints((6,), 5, ignore=-100)
+    _both(lambda x, t: F.cross_entropy(x, t, **kw), lambda x, t: TF.cross_entropy(x, t, **kw), [_rand(6, 5), t])
+    t = np.full(4, 7, np.int64)
+    _both(lambda x, t: F.cross_entropy(x, t, ignore_index=7, **kw),
+          lambda x, t: TF.cross_entropy(x, t, ignore_index=7, **kw), [_rand(4, 3), t])
+    _both(lambda x, t: F.cross_entropy(x, t, **kw), lambda x, t: TF.cross_entropy(x, t, **kw),
+          [_rand(1500, 96, low=-8, high=8), _ints((1500,), 96)])
+
+
 def test_cross_entropy_noncontiguous():
     x = np.ascontiguousarray(_rand(5, 4)).T  # (4, 5) transposed strides
     _both(lambda x, t: F.cross_entropy(x, t), lambda x, t: TF.cross_entropy(x, t), [x, _ints((4,), 5)])

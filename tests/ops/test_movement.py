@@ -109,6 +109,11 @@ VIEWS = [
     ([(3, 4)], lambda L, x: x.unbind()),
     ([(3, 4)], lambda L, x: L.unbind(x, -1)),
     ([(3, 4)], lambda L, x: tuple(x)),
+    ([(4,)], lambda L, x: x.unbind()),  # 0-d pieces
+    ([(2, 9, 3)], lambda L, x: (lambda q, k, v: q * v + q)(*x.chunk(3, 1))),  # k unused
+    ([(2, 6)], lambda L, x: (lambda a, b: L.cat([b, a, b], 1))(*x.split(3, -1))),
+    ([(3, 2, 4)], lambda L, x: (lambda a, b: a * b)(*x.unbind(1))),
+    ([(5, 2)], lambda L, x: x.split([5])[0] * 2),
 ]
 
 
@@ -290,6 +295,8 @@ GRADCHECKS = [
     ([(4, 3)], lambda L, x: x.split([1, 3])[1] * 2),
     ([(4, 3)], lambda L, x: x.chunk(2, 1)[0]),
     ([(4, 3)], lambda L, x: x.unbind(1)[2]),
+    ([(6, 2)], lambda L, x: (lambda a, b, c: a * c + b.exp())(*x.chunk(3))),
+    ([(2, 3)], lambda L, x: (lambda a, b: a * b ** 2)(*x.unbind(1)[::2])),
     ([(3, 2)], lambda L, x: x.t().contiguous().clone()),
 ]
 
@@ -376,3 +383,18 @@ ERRORS = [
 def test_errors(f, exc, match):
     with pytest.raises(exc, match=match):
         f(ember.zeros(2, 3, 4))
+
+
+def test_split_double_backward_and_inplace_on_piece():
+    def f(L, x):
+        a, b = (x * 1).split(2)
+        (g,) = L.autograd.grad((a * b * b).sum(), x, create_graph=True)
+        return g * x
+    run([(4, 3)], f)
+
+    def h(L, x):  # torch refuses in-place on split outputs; ember's pieces are narrow views
+        y = x * 1
+        a = y.split(2)[1] if L is ember else y.narrow(0, 2, 2)
+        a.mul_(3)
+        return y * y
+    run([(4, 3)], h)

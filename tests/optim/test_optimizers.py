@@ -148,6 +148,25 @@ def test_param_groups_with_different_options(name, kw0, kw1):
         assert {k: v for k, v in eg.items() if k != "params"} == {k: v for k, v in tg.items() if k != "params"}
 
 
+# parameters larger than Optimizer._blocks' block (64Ki float32 / 32Ki float64): updated block by
+# block; a transposed (non-contiguous) one as a whole
+@pytest.mark.parametrize("name,kw", [c for c in CASES if c[0] != "SGD" or "momentum" in c[1]][::3])
+def test_large_params_updated_in_blocks(name, kw):
+    rs = np.random.default_rng(0)
+    init = [rs.standard_normal((300, 250)).astype(np.float32), rs.standard_normal((260, 130)),
+            rs.standard_normal((250, 300)).astype(np.float32).T]
+    ep = [ember.nn.Parameter(ember.from_numpy(a.copy(order="K"))) for a in init]
+    tp = [torch.nn.Parameter(torch.from_numpy(a.copy())) for a in init]
+    assert not ep[2]._data.flags.c_contiguous
+    eopt, topt = getattr(eo, name)(ep, **kw), getattr(torch.optim, name)(tp, **kw)
+    for s in range(8):
+        set_grads(s, ep, tp)
+        eopt.step()
+        topt.step()
+    assert_params_close(ep, tp)
+    assert "_scratch" not in eopt.state_dict() and not any("_scratch" in str(k) for k in eopt.state_dict()["state"][0])
+
+
 def test_add_param_group_later():
     ep, tp = make_params()
     eopt, topt = eo.Adam(ep[:2], lr=0.01), torch.optim.Adam(tp[:2], lr=0.01)

@@ -47,8 +47,102 @@ def _soft_coeff(x, t, w, cdim, label_smoothing):
     return q * _wview(w, x.ndim, cdim) if w is not None else q
 
 
+# --- the common case: (N, C) float32/64 logits, class indices, no weight, no smoothing ----
+# The general path's arithmetic in ~12 NumPy calls instead of ~40 (fwd + bwd kernels of a
+# (128, 10) batch: 68 -> 20 us); inputs with a non-finite value take the general path.
+_ARANGE = np.arange(1024)
+
+
+def _rows(n):
+    global _ARANGE
+    if _ARANGE.size < n:
+        _ARANGE = np.arange(n)
+    return _ARANGE[:n]
+
+
+def _plain(x, t, w, cdim, label_smoothing, soft):
+    return not soft and w is None and not label_smoothing and cdim == 1 and x.ndim == 2 \
+        and x.dtype.kind == "f" and x.itemsize >= 4
+
+
+def _targets(t, c, ignore_index):
+    """(safe class indices, valid mask or None when every row counts), bounds checked."""
+    valid = t != ignore_index
+    if valid.all():
+        valid = None
+    else:
+        t = np.where(valid, t, 0)
+    if (t.view(np.uint64) >= c).any():  # negative indices wrap to huge values
+        bad = t[t.view(np.uint64) >= c]
+        raise IndexError(f"target {int(bad.flat[0])} is out of bounds for {c} classes")
+    return t, valid
+
+
+def _plain_lse(x):
+    """Row logsumexp shifted by the global maximum: NumPy's row max over a short last axis is
+    ~20x slower than the whole-array max (90 vs 4.5 us on (1024, 96)). A row whose sum falls
+    below e^-20 (its max 20 under the global one) would lose precision: then the row max."""
+    m = x.max()
+    if not np.isfinite(m):
+        return None
+    e = x - m
+    np.exp(e, out=e)
+    s = e @ np.ones(x.shape[1], x.dtype)  # a GEMV: 3x faster than a short-row sum
+    if s.min() < 2e-9:
+        m = x.max(1, keepdims=True)
+        if not np.isfinite(m).all():
+            return None
+        e = np.exp(x - m)
+        s = e.sum(1)
+    lse = np.log(s)[:, None]
+    lse += m
+    return lse
+
+
+def _ce_plain(x, t, reduction, ignore_index):
+    n, c = x.shape
+    if n == 0 or c == 0:
+        return None
+    lse = _plain_lse(x)
+    if lse is None:
+        return None
+    tc, valid = _targets(t, c, ignore_index)
+    loss = lse[:, 0] - x[_rows(n), tc]
+    if valid is not None:
+        loss *= valid
+    if reduction == "sum":
+        loss = loss.sum()
+    elif reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):  # every row ignored: 0/0 = nan
+            loss = loss.sum() / x.dtype.type(n if valid is None else np.count_nonzero(valid))
+    return np.asarray(loss), lse
+
+
+def _ce_plain_backward(g, x, t, lse, reduction, ignore_index):
+    n, c = x.shape
+    tc, valid = _targets(t, c, ignore_index)
+    s = g[:, None] if reduction == "none" else g
+    if reduction == "mean":
+        k = n if valid is None else np.count_nonzero(valid)
+        if k == 0:  # every row ignored: no gradient (torch: 0, not 0 * (g / 0))
+            return np.zeros_like(x)
+        s = s / x.dtype.type(k)
+    if valid is not None:
+        s = s * valid[:, None]
+    sm = x - lse
+    np.exp(sm, out=sm)
+    sm *= s
+    sm[_rows(n), tc] -= s[:, 0] if s.ndim else s
+    return sm
+
+
+# --- the general case ----------------------------------------------------------------------
 def cross_entropy(x, t, w, *, cdim, reduction, ignore_index, label_smoothing, soft):
     """(loss, logsumexp of the rows) of ``-sum_c q_c log_softmax(x)_c`` with q from the target."""
+    if _plain(x, t, w, cdim, label_smoothing, soft):
+        r = _ce_plain(x, t, reduction, ignore_index)
+        if r is not None:
+            return r
     xf = _up(x)
     lse = _lse(xf, cdim)
     if soft:
@@ -78,6 +172,8 @@ def cross_entropy(x, t, w, *, cdim, reduction, ignore_index, label_smoothing, so
 def cross_entropy_backward(g, x, t, w, lse, *, cdim, reduction, ignore_index, label_smoothing, soft):
     """d loss / d x = s * (Q softmax(x) - q) with q the target coefficients, Q their row sum and
     s the upstream gradient (per row for 'none'; divided by the denominator for 'mean')."""
+    if _plain(x, t, w, cdim, label_smoothing, soft) and np.isfinite(lse).all():
+        return _ce_plain_backward(g, x, t, lse, reduction, ignore_index)
     xf, s = _up(x), _up(g)
     sm = xf - lse
     np.exp(sm, out=sm)
@@ -89,14 +185,15 @@ def cross_entropy_backward(g, x, t, w, lse, *, cdim, reduction, ignore_index, la
     if reduction == "none":
         s = np.expand_dims(s, cdim)
     elif reduction == "mean":
-        s = s / _denominator(xf, t, wt, cdim, soft)
+        with np.errstate(invalid="ignore", divide="ignore"):  # every row ignored: masked below
+            s = s / _denominator(xf, t, wt, cdim, soft)
     if soft:
         sm *= np.sum(q, axis=cdim, keepdims=True)
         sm -= q
         sm *= s
         return sm.astype(x.dtype, copy=False)
     ls, c = label_smoothing, xf.shape[cdim]
-    sv = s * np.expand_dims(valid, cdim)  # per-row scale, 0 on ignored rows
+    sv = np.where(np.expand_dims(valid, cdim), s, 0)  # per-row scale, 0 on ignored rows (even if s is inf)
     total = (_up(w).sum() if w is not None else c) * (ls / c)
     sm *= (wt * (1 - ls) + total * np.expand_dims(valid, cdim)) * sv
     np.put_along_axis(sm, tc, np.take_along_axis(sm, tc, cdim) - sv * wt * (1 - ls), cdim)

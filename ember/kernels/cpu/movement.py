@@ -8,7 +8,7 @@ import numpy as np
 
 from ._util import np_dtype
 
-__all__ = ["expand", "reshape", "permute", "narrow", "diagonal", "diagonal_backward", "unfold",
+__all__ = ["expand", "reshape", "permute", "narrow", "split_with_sizes", "unbind", "diagonal", "diagonal_backward", "unfold",
            "unfold_backward", "view_dtype", "clone", "cat", "stack", "repeat",
            "repeat_interleave", "repeat_interleave_backward", "flip", "roll", "tril", "triu",
            "pad", "pad_backward"]
@@ -35,6 +35,21 @@ def permute(x, dims):
 
 def narrow(x, dim, start, length):
     return x[(slice(None),) * dim + (slice(start, start + length),)]
+
+
+def split_with_sizes(x, dim, sizes):
+    """Consecutive views of ``sizes`` entries along ``dim``."""
+    lead, out, start = (slice(None),) * dim, [], 0
+    for s in sizes:
+        out.append(x[lead + (slice(start, start + s),)])
+        start += s
+    return tuple(out)
+
+
+def unbind(x, dim):
+    """Views of each index along ``dim``, the dim removed."""
+    lead = (slice(None),) * dim
+    return tuple(x[lead + (i, ...)] for i in range(x.shape[dim]))  # `...`: 0-d views, not scalars
 
 
 def diagonal(x, offset, dim1, dim2):

@@ -15,7 +15,9 @@ __all__ = ["sum_to_size", "reduce_grad", "sum", "mean", "prod", "nansum", "nanme
            "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
            "median", "median_dim"]
 
-_HALF = (np.dtype(np.float16), np_dtype("bfloat16"))
+_HALF = frozenset((np.dtype(np.float16), np_dtype("bfloat16")))  # a set: `in` hashes, no == chain
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+_SMALL = 4096  # reduce_grad copies outputs up to this size: ~5x cheaper than broadcast_to
 
 
 def _up(x):
@@ -40,25 +42,71 @@ def _count(shape, dim):
     return n
 
 
+_ONES = {}
+
+
+def _ones(n, dt):
+    """A read-only ones vector of length ``n`` (a view of one cached buffer per dtype)."""
+    o = _ONES.get(dt)
+    if o is None or o.size < n:
+        o = _ONES[dt] = np.ones(max(n, 4096), dt)
+        o.flags.writeable = False
+    return o[:n]
+
+
+def _fsum(x, dim, keepdim):
+    """Sum of a float32/64 array over the sorted axes ``dim``. On a large contiguous array, a
+    leading and/or trailing block of axes reduces as a GEMV with a ones vector: 2-5x faster than
+    ufunc.reduce (bias gradients: (1024, 512) over dim 0, 69 -> 35 us; NCHW over (0, 2, 3)).
+    Full reductions keep NumPy's pairwise sum (more accurate over many elements)."""
+    n, nd = len(dim), x.ndim
+    if x.size < 4096 or not n or n == nd or not x.flags.c_contiguous:
+        return x.sum(dim, None, None, keepdim)
+    lead = 0
+    while lead < n and dim[lead] == lead:
+        lead += 1
+    if lead < n and dim[lead] != nd - (n - lead):  # a reduced axis in the middle
+        return x.sum(dim, None, None, keepdim)
+    shape, r = x.shape, x
+    if lead:
+        m = _count(shape, range(lead))
+        r = _ones(m, x.dtype) @ x.reshape(m, -1)
+    if lead < n:
+        k = _count(shape, range(lead + nd - n, nd))
+        r = r.reshape(-1, k) @ _ones(k, x.dtype)
+    return r.reshape(tuple(1 if i in dim else s for i, s in enumerate(shape)) if keepdim else
+                     tuple(s for i, s in enumerate(shape) if i not in dim))
+
+
 def sum_to_size(x, shape):
     """Sum ``x`` over the dims broadcasting added to reach its shape from ``shape``."""
     lead = x.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and x.shape[i + lead] != 1)
-    out = x.sum(axis=axes, keepdims=True) if axes else x
+    if not axes:
+        return x.reshape(shape)
+    dt = x.dtype
+    out = _fsum(x, axes, True) if dt is _F32 or dt is _F64 else x.sum(axis=axes, keepdims=True)
     return out.reshape(shape)
 
 
 def reduce_grad(g, *, shape, dim, keepdim):
-    """A reduced ``g`` broadcast back to the input ``shape`` (a read-only view)."""
-    if not keepdim and dim:
+    """A reduced ``g`` broadcast back to the input ``shape`` (a read-only view; a copy when small)."""
+    if not keepdim and g.ndim:
         g = g.reshape(tuple(1 if i in dim else n for i, n in enumerate(shape)))
+    if _count(shape, range(len(shape))) <= _SMALL:
+        out = np.empty(shape, g.dtype)
+        out[...] = g
+        return out
     return np.broadcast_to(g, shape)
 
 
 # --- sums and products ---------------------------------------------------------------
 def sum(x, *, dim, keepdim):
-    return _like(np.sum(x, axis=dim, keepdims=keepdim, dtype=_acc(x)), x)
+    dt = x.dtype
+    if dt is _F32 or dt is _F64:
+        return _fsum(x, dim, keepdim)
+    return _like(x.sum(dim, _acc(x), None, keepdim), x)
 
 
 def nansum(x, *, dim, keepdim):
@@ -70,8 +118,13 @@ def prod(x, *, dim, keepdim):
 
 
 def mean(x, *, dim, keepdim):
+    n = _count(x.shape, dim)
+    dt = x.dtype
+    s = _fsum(x, dim, keepdim) if dt is _F32 or dt is _F64 else _up(x).sum(dim, None, None, keepdim)
+    if n:
+        return _like(s / n, x)
     with np.errstate(invalid="ignore", divide="ignore"):  # empty: 0/0 = nan
-        return _like(np.true_divide(np.sum(_up(x), axis=dim, keepdims=keepdim), _count(x.shape, dim)), x)
+        return _like(np.true_divide(s, n), x)
 
 
 def nanmean(x, *, dim, keepdim):
@@ -263,16 +316,43 @@ def cummin(x, *, dim):
 
 
 # --- softmax ---------------------------------------------------------------------------------------
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _sum_along(dim, *arrays):
+    """Sum of the product of ``arrays`` along ``dim``, keepdims. einsum: several times faster than
+    np.sum over short rows, in one pass even for a product."""
+    a = arrays[0]
+    if a.ndim > len(_LETTERS) or a.shape[dim] > 65536:  # long rows: NumPy's pairwise sum is more accurate
+        p = arrays[0] if len(arrays) == 1 else np.multiply(*arrays)
+        return np.sum(p, axis=dim, keepdims=True)
+    sub = _LETTERS[:a.ndim]
+    r = np.einsum(",".join([sub] * len(arrays)) + "->" + sub.replace(sub[dim], ""), *arrays)
+    return np.expand_dims(r, dim)
+
+
+# exp(x) needs no max subtraction when it cannot overflow and no row sum underflows: a global
+# max is ~30x cheaper than a max along a short last dim (a row-by-row NumPy reduction)
+_EXP_MAX = 80.0
+
+
 def softmax(x, *, dim):
     if x.ndim == 0:
         return softmax(x.reshape(1), dim=0).reshape(())
     if x.size == 0:
         return x.copy()
     xf = _up(x)
-    with np.errstate(invalid="ignore", over="ignore"):
-        e = xf - np.amax(xf, axis=dim, keepdims=True)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        if xf.max() < _EXP_MAX - np.log(xf.shape[dim]):  # (false for nan)
+            e = np.exp(xf, out=xf if xf is not x else None)
+            s = _sum_along(dim, e)
+            if s.min() >= 1e-9:  # rows whose max is far below 0 lose precision in subnormals
+                e *= np.reciprocal(s, out=s)
+                return _like(e, x)
+        e = np.subtract(xf, np.amax(xf, axis=dim, keepdims=True), out=xf if xf is not x else None)
         np.exp(e, out=e)
-        e /= np.sum(e, axis=dim, keepdims=True)
+        s = _sum_along(dim, e)
+        e *= np.reciprocal(s, out=s)
     return _like(e, x)
 
 
@@ -283,8 +363,8 @@ def log_softmax(x, *, dim):
         return x.copy()
     xf = _up(x)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        s = xf - np.amax(xf, axis=dim, keepdims=True)
-        s -= np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
+        s = np.subtract(xf, np.amax(xf, axis=dim, keepdims=True), out=xf if xf is not x else None)
+        s -= np.log(_sum_along(dim, np.exp(s)))
     return _like(s, x)
 
 
@@ -292,11 +372,10 @@ def softmax_backward(g, y, *, dim):
     """``y * (g - sum(g * y))``, the gradient of softmax with output ``y``."""
     if g.ndim == 0:
         return softmax_backward(g.reshape(1), y.reshape(1), dim=0).reshape(())
-    ax = dim
+    if g.size == 0:
+        return np.zeros(g.shape, g.dtype)
     gf, yf = _up(g), _up(y)
-    t = gf * yf
-    s = np.sum(t, axis=ax, keepdims=True)
-    np.subtract(gf, s, out=t)
+    t = np.subtract(gf, _sum_along(dim, gf, yf), out=gf if gf is not g else None)
     t *= yf
     return _like(t, g)
 
@@ -305,11 +384,12 @@ def log_softmax_backward(g, y, *, dim):
     """``g - exp(y) * sum(g)``, the gradient of log_softmax with output ``y``."""
     if g.ndim == 0:
         return log_softmax_backward(g.reshape(1), y.reshape(1), dim=0).reshape(())
-    ax = dim
+    if g.size == 0:
+        return np.zeros(g.shape, g.dtype)
     gf = _up(g)
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(_up(y))
-        e *= np.sum(gf, axis=ax, keepdims=True)
+        e *= _sum_along(dim, gf)
         np.subtract(gf, e, out=e)
     return _like(e, g)
 
