@@ -1,7 +1,8 @@
 """Import time: `import ember` vs `import torch`, each in a fresh Python process.
 
 The child times the import statement itself with perf_counter (interpreter start-up, the same for
-both, is left out). One discarded warm-up import per library fills the OS file cache.
+both, is left out). One discarded warm-up import per library fills the OS file cache and, for
+ember, its bytecode cache (as a pip install has for torch).
 """
 import os
 import subprocess
@@ -14,6 +15,9 @@ CHILD = "import time; t = time.perf_counter(); import {mod}; print(time.perf_cou
 
 def child_env():
     env = dict(os.environ)
+    # installed packages import from bytecode caches (pip writes torch's at install); let the
+    # working tree's ember write its own too, or every sample would recompile ~60 modules
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")   # the working tree's ember
     return env
 

@@ -9,6 +9,16 @@ __all__ = ["linear", "bilinear"]
 
 def linear(input, weight, bias=None):
     r"""Affine map :math:`y = x W^T + b` over the last dim of ``input`` (any leading dims)."""
+    try:  # the common case, checked on the arrays directly (this runs once per layer call)
+        x, w = input._data, weight._data
+        if w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1] and x.dtype == w.dtype:
+            if bias is None:
+                return R.apply(LINEAR, input, weight)
+            b = bias._data
+            if b.dtype == x.dtype and b.shape == (w.shape[0],):
+                return R.apply(LINEAR, input, weight, bias)
+    except AttributeError:
+        pass
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"ember.linear: input and weight must be tensors, got {type(input).__name__} and "
                         f"{type(weight).__name__}")
