@@ -35,24 +35,6 @@ VIEWS = {
 NAMES = list(VIEWS)
 
 
-def _core_keeps_original_self():
-    """Whether an in-place op whose backward needs ``self`` (``mul_``) still backprops."""
-    x = ember.ones(1, requires_grad=True)
-    y = x * 1
-    y.mul_(2)
-    try:
-        y.backward(ember.ones(1))
-        return True
-    except RuntimeError:
-        return False
-
-
-# core bug (reported): commit_inplace overwrites a tensor the op computing the result
-# saved for backward (y.mul_(s) saves y), so backward raises "modified by an inplace operation"
-needs_core_fix = pytest.mark.xfail(not _core_keeps_original_self(), strict=True,
-                                   reason="core: in-place ops must keep the original self for backward")
-
-
 def _both(f, shapes=((4, 6),), grad=False):
     arrays = make_inputs(shapes, np.float64)
     e = [ember.tensor(a, requires_grad=grad) for a in arrays]
@@ -132,7 +114,6 @@ def test_inplace_on_view_of_leaf_raises(name):
             VIEWS[name](L, x).mul_(2)
 
 
-@needs_core_fix
 @pytest.mark.parametrize("name", NAMES)
 def test_inplace_on_view_of_nonleaf_grads(name):
     """y = x * w; an in-place op on a view of y; the loss reads both y and the view."""
@@ -155,21 +136,17 @@ def test_inplace_on_view_of_nonleaf_grads(name):
         assert_close(a.grad, b.grad, 1e-10, 1e-12, f"grad of input {i}")
 
 
-def _fix(f):
-    return pytest.param(f, marks=needs_core_fix)
-
-
 @pytest.mark.parametrize("case", [
-    _fix(lambda L, y, z: y.narrow(0, 0, 1).mul_(2)),
+    (lambda L, y, z: y.narrow(0, 0, 1).mul_(2)),
     lambda L, y, z: y.t().add_(1),
-    _fix(lambda L, y, z: y.unsqueeze(0).mul_(3)),
+    (lambda L, y, z: y.unsqueeze(0).mul_(3)),
     lambda L, y, z: y.t().narrow(0, 1, 2).copy_(z.t().narrow(0, 0, 2)),
     lambda L, y, z: y.t().narrow(1, 1, 2).add_(z.narrow(0, 0, 2).t()).sub_(z.narrow(0, 1, 2).t()),
-    _fix(lambda L, y, z: y.diagonal().mul_(z.diagonal())),
+    (lambda L, y, z: y.diagonal().mul_(z.diagonal())),
     lambda L, y, z: (y.unbind(0)[1] if L is ember else y.select(0, 1)).copy_(z.unbind(0)[2]),
-    _fix(lambda L, y, z: [p.mul_(z.narrow(0, 0, 2)) for p in
+    (lambda L, y, z: [p.mul_(z.narrow(0, 0, 2)) for p in
                           (y.split(2) if L is ember else (y.narrow(0, 0, 2), y.narrow(0, 2, 2)))]),
-    _fix(lambda L, y, z: (y.view(-1).narrow(0, 3, 4).mul_(2), y.t().mul_(z.t()))),
+    (lambda L, y, z: (y.view(-1).narrow(0, 3, 4).mul_(2), y.t().mul_(z.t()))),
 ])
 def test_inplace_cases_from_the_brief(case):
     def f(L, x, z):
@@ -185,7 +162,6 @@ def test_inplace_cases_from_the_brief(case):
         assert_close(a.grad, b.grad, 1e-10, 1e-12, f"grad of input {i}")
 
 
-@needs_core_fix
 def test_split_pieces_are_views_with_grads():
     def f(L, x):
         y = x * 1
@@ -201,45 +177,12 @@ def test_split_pieces_are_views_with_grads():
     assert_close(e[0].grad, t[0].grad, 1e-10, 1e-12, "grad")
 
 
-def _core_refreshes_stale_views():
-    x = ember.ones(2, requires_grad=True)
-    z = ember.ones(2, requires_grad=True)
-    y = x * 1
-    v = y.unsqueeze(0)
-    y.mul_(z)
-    (v * 1).backward(ember.ones(1, 2))
-    return z.grad is not None
-
-
-def _core_copy_slices_keeps_layout():
-    x = ember.ones(3, 2, requires_grad=True)
-    y = x.t() * 1  # NumPy keeps the transposed layout
-    y.t().reshape(-1).fill_(0)
-    y.backward(ember.ones(2, 3))
-    return not x.grad.numpy().any()
-
-
-# core bug (reported): a view taken before an in-place op on its base (or on a sibling
-# view) keeps its old history; torch regenerates the view's grad_fn
-needs_view_refresh = pytest.mark.xfail(not (_core_refreshes_stale_views() and _core_keeps_original_self()),
-                                       strict=True,
-                                       reason="core: stale view history after in-place on the base")
-# core bug (reported): copy_slices replays the views on a C-ordered copy, where a reshape
-# that was a view of a non-C-ordered base becomes a copy and the write is lost
-needs_copy_slices_layout = pytest.mark.xfail(not _core_copy_slices_keeps_layout(), strict=True,
-                                             reason="core: copy_slices loses writes on non-C-ordered bases")
-
-
-def _stale(f):
-    return pytest.param(f, marks=needs_view_refresh)
-
-
 @pytest.mark.parametrize("case", [
-    _fix(lambda L, y, z: (y.mul_(z), y.t())[1]),  # view taken after the write: never stale
-    _stale(lambda L, y, z: (lambda v: (y.add_(z), v)[1])(y.t().narrow(0, 1, 2))),
-    _stale(lambda L, y, z: (lambda a, b: (b.mul_(z.narrow(0, 2, 2)), a * 1)[1])(y.narrow(0, 0, 2),
+    (lambda L, y, z: (y.mul_(z), y.t())[1]),  # view taken after the write: never stale
+    (lambda L, y, z: (lambda v: (y.add_(z), v)[1])(y.t().narrow(0, 1, 2))),
+    (lambda L, y, z: (lambda a, b: (b.mul_(z.narrow(0, 2, 2)), a * 1)[1])(y.narrow(0, 0, 2),
                                                                                 y.narrow(0, 2, 2))),
-    _stale(lambda L, y, z: (lambda v, w: (w.mul_(z.t()), v.diagonal())[1])(y.unsqueeze(0), y.t())),
+    (lambda L, y, z: (lambda v, w: (w.mul_(z.t()), v.diagonal())[1])(y.unsqueeze(0), y.t())),
 ])
 def test_view_history_follows_inplace_on_base(case):
     """A view taken before the base (or another view of it) is written in place."""
@@ -258,7 +201,6 @@ def test_view_history_follows_inplace_on_base(case):
             assert_close(a.grad, b.grad, 1e-10, 1e-12, f"grad of input {i}")
 
 
-@needs_copy_slices_layout
 def test_inplace_on_view_of_transposed_base():
     def f(L, x, z):
         y = x.t() * 1

@@ -131,21 +131,22 @@ def mv(input, vec):
     return R.apply(MATMUL, input, vec)
 
 
+def _dot(input, other, name, arg):
+    sa, sb = _shape(input, name), _shape(other, name, arg)
+    if len(sa) != 1 or len(sb) != 1 or sa != sb:
+        raise RuntimeError(f"ember.{name}: expected 1-D tensors of the same size, got shapes {sa} and {sb}")
+    return R.apply(MATMUL, input, other)
+
+
 @export(method=True)
 def dot(input, tensor):
-    sa, sb = _shape(input, "dot"), _shape(tensor, "dot", "tensor")
-    if len(sa) != 1 or len(sb) != 1 or sa != sb:
-        raise RuntimeError(f"ember.dot: expected 1-D tensors of the same size, got shapes {sa} and {sb}")
-    return R.apply(MATMUL, input, tensor)
+    return _dot(input, tensor, "dot", "tensor")
 
 
 @export(method=True)
 def vdot(input, other):
     """``dot`` (no conjugation is needed for real tensors)."""
-    sa, sb = _shape(input, "vdot"), _shape(other, "vdot", "other")
-    if len(sa) != 1 or len(sb) != 1 or sa != sb:
-        raise RuntimeError(f"ember.vdot: expected 1-D tensors of the same size, got shapes {sa} and {sb}")
-    return R.apply(MATMUL, input, other)
+    return _dot(input, other, "vdot", "other")
 
 
 @export(method=True)

@@ -64,8 +64,6 @@ def build(kind, seed):
         opt = StubSGD(model.parameters())
         return model, opt, StubScheduler(opt)
     import ember.optim as optim
-    if not hasattr(optim, "Adam") or not hasattr(getattr(optim, "lr_scheduler", None), "StepLR"):
-        pytest.skip("ember.optim.Adam / lr_scheduler.StepLR not available yet")
     opt = optim.Adam(model.parameters(), lr=0.01)
     return model, opt, optim.lr_scheduler.StepLR(opt, 2, 0.5)
 
