@@ -96,7 +96,7 @@ def test_numpy_floor_matches_torch(lr, wd):
 
 @pytest.mark.parametrize("extra", [[], ["--kernels"]])
 def test_profile_runs(extra):
-    out = subprocess.run([sys.executable, "-m", "bench.profile", "tiny_fwd_bwd", "--calls", "20", "--top", "5", *extra],
+    out = subprocess.run([sys.executable, "-m", "bench.profiling", "tiny_fwd_bwd", "--calls", "20", "--top", "5", *extra],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert ("ops per step" if extra else "function calls") in out.stdout

@@ -1,8 +1,8 @@
 """cProfile of one workload's step in one framework: where the time goes.
 
-    python -m bench.profile mlp_step [--impl ember] [--calls 50] [--sort tottime] [--top 30]
-    python -m bench.profile mlp_step --kernels    # ember: time in each op's kernel, by input shapes
-    python -m bench.profile phases [--calls 20]   # forward / backward / optimizer split, both libs
+    python -m bench.profiling mlp_step [--impl ember] [--calls 50] [--sort tottime] [--top 30]
+    python -m bench.profiling mlp_step --kernels    # ember: time in each op's kernel, by input shapes
+    python -m bench.profiling phases [--calls 20]   # forward / backward / optimizer split, both libs
 
 Timed workloads only (not import / memory). Set OPENBLAS_NUM_THREADS=1 on a busy machine.
 """
@@ -76,7 +76,7 @@ def kernel_table(step, calls, top):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m bench.profile")
+    ap = argparse.ArgumentParser(prog="python -m bench.profiling")
     ap.add_argument("workload")
     ap.add_argument("--impl", default="ember")
     ap.add_argument("--calls", type=int, default=50)
