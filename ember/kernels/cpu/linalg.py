@@ -20,7 +20,11 @@ def _upcast(*arrays):
 
 def matmul(a, b):
     half, (a, b) = _upcast(a, b)
-    out = np.matmul(a, b)
+    if a.ndim > 2 and b.ndim == 2:
+        # (..., k) @ (k, n) as one GEMM: NumPy would run one small GEMM per leading index
+        out = np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+    else:
+        out = np.matmul(a, b)
     return out.astype(half) if half is not None else np.asarray(out)
 
 
