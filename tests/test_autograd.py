@@ -245,3 +245,20 @@ def test_deep_graph_does_not_recurse():
         y = y * 1.0001
     y.sum().backward()
     assert x.grad.item() == pytest.approx(1.0001 ** 5000, rel=1e-3)
+
+
+def test_leaf_grad_never_aliases_another_visible_gradient():
+    # .grad may take over a gradient array without copying only when nothing else holds it
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    h = a * 1.0
+    h.retain_grad()
+    (h * 3).sum().backward()
+    before = h.grad.tolist()
+    a.grad.mul_(10)
+    assert h.grad.tolist() == before
+    w = ember.tensor([[1.0, 2.0]], requires_grad=True)
+    x = ember.tensor([[3.0], [4.0]])
+    (x @ w).sum().backward()
+    g1 = w.grad.numpy().copy()
+    (x @ w).sum().backward()          # accumulates in place into the (possibly stolen) array
+    assert np.array_equal(w.grad.numpy(), 2 * g1)

@@ -8,6 +8,7 @@ the ready ones). Gradients flowing to a leaf are accumulated into ``.grad``
 from __future__ import annotations
 
 import heapq
+from sys import getrefcount as _refcount
 
 import numpy as np
 
@@ -199,7 +200,11 @@ def _execute(roots, retain_graph, create_graph, targets, capture):
                     if e.__class__ is tuple:
                         _add_to_buffer(buffers, e[0], e[1], gi)
                     else:
-                        _to_leaf(e, gi, targets, capture, create_graph)
+                        # a gradient only this loop refers to (the variable and in_grads) becomes
+                        # .grad without a copy, as PyTorch's AccumulateGrad steals unshared grads
+                        d = gi._data
+                        steal = _refcount(gi) <= 3 and _refcount(d) <= 2 and d.base is None
+                        _to_leaf(e, gi, targets, capture, create_graph, steal)
         for e in node.edges:
             if e is not None and e.__class__ is tuple:
                 nxt = e[0]
@@ -261,12 +266,13 @@ def _add_to_buffer(buffers, node, idx, g):
     buf[idx] = g if buf[idx] is None else buf[idx] + g
 
 
-def _to_leaf(t, g, targets, capture, create_graph):
+def _to_leaf(t, g, targets, capture, create_graph, steal=False):
     key = id(t)
     if targets is not None and key not in targets:
         return
     hooks = getattr(t, "_hooks", None)
     if hooks:
+        steal = False  # a hook may keep a reference to g
         for h in hooks:
             r = h(g)
             if r is not None:
@@ -276,7 +282,7 @@ def _to_leaf(t, g, targets, capture, create_graph):
         capture[key] = g if prev is None else prev + g
         return
     if t.grad is None:
-        t.grad = g if create_graph else T._wrap(np.array(g._data, copy=True))
+        t.grad = g if create_graph or steal else T._wrap(np.array(g._data, copy=True))
     elif create_graph or t.grad._rg or not t.grad._data.flags.writeable:
         t.grad = t.grad + g  # out of place (a grad kept from create_graph may be a read-only view)
     else:
