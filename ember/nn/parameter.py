@@ -31,7 +31,3 @@ class Buffer(Tensor):
 
     def __init__(self, data, *, persistent=True):
         _init(self, data._data if isinstance(data, Tensor) else _as_array(data, None, "Buffer"))
-
-
-def is_lazy(param):
-    return False

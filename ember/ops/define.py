@@ -28,8 +28,3 @@ def unary(name, backward=None, *, save="i", promote="float", fusion="elementwise
     if inplace_method:
         METHODS[name + "_"] = inplace(fn, name + "_")
     return fn
-
-
-def method_only(name, fn):
-    METHODS[name] = fn
-    return fn
