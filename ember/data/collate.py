@@ -53,15 +53,7 @@ def collate(batch, *, collate_fn_map=None):
         fields = [collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)]
         if isinstance(elem, tuple):
             return fields  # torch returns a list for tuples (backwards compatibility)
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, f in enumerate(fields):
-                    clone[i] = f
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _rebuild_sequence(elem, fields)
     raise TypeError(default_collate_err_msg_format.format(elem_type))
 
 
@@ -138,14 +130,19 @@ def default_convert(data):
     if isinstance(data, tuple):
         return [default_convert(d) for d in data]
     if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        fields = [default_convert(d) for d in data]
-        try:
-            if isinstance(data, collections.abc.MutableSequence):
-                clone = copy.copy(data)
-                for i, f in enumerate(fields):
-                    clone[i] = f
-                return clone
-            return elem_type(fields)
-        except TypeError:
-            return fields
+        return _rebuild_sequence(data, [default_convert(d) for d in data])
     return data
+
+
+def _rebuild_sequence(like, fields):
+    """``fields`` in a sequence of ``like``'s type (a copy for mutable ones, as torch does);
+    a plain list when that type can't be built from a list."""
+    try:
+        if isinstance(like, collections.abc.MutableSequence):
+            clone = copy.copy(like)
+            for i, f in enumerate(fields):
+                clone[i] = f
+            return clone
+        return type(like)(fields)
+    except TypeError:
+        return fields

@@ -105,17 +105,24 @@ def same_padding(kernel_size, dilation):
     return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel_size, dilation))
 
 
-def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
+def _prepare(op, nd, input, weight, bias, groups, layout):
+    """Checks shared by conv and conv_transpose; returns (unbatched, batched x, x shape,
+    weight shape, groups)."""
     unbatched = _check_input(op, input, nd)
     if not hasattr(weight, "_data") or weight._data.ndim != nd + 2:
-        raise RuntimeError(f"ember.{op}: expected a {nd + 2}D weight (out_channels, in_channels/groups, "
-                           f"*kernel_size), got shape {tuple(getattr(weight, 'shape', ()))}")
+        raise RuntimeError(f"ember.{op}: expected a {nd + 2}D weight ({layout}, *kernel_size), got shape "
+                           f"{tuple(getattr(weight, 'shape', ()))}")
     _check_float(op, input, weight, bias)
     x = input.unsqueeze(0) if unbatched else input
-    xs, ws = x._data.shape, weight._data.shape
     groups = int(groups)
     if groups < 1:
         raise RuntimeError(f"ember.{op}: groups must be positive, got {groups}")
+    return unbatched, x, x._data.shape, weight._data.shape, groups
+
+
+def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
+    unbatched, x, xs, ws, groups = _prepare(op, nd, input, weight, bias, groups,
+                                            "out_channels, in_channels/groups")
     if ws[0] % groups:
         raise RuntimeError(f"ember.{op}: given groups={groups}, expected weight {tuple(ws)} to be divisible "
                            f"by {groups} at dimension 0")
@@ -151,16 +158,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
 
 def _conv_transpose(op, nd, input, weight, bias, stride, padding, output_padding, groups, dilation,
                     output_size=None):
-    unbatched = _check_input(op, input, nd)
-    if not hasattr(weight, "_data") or weight._data.ndim != nd + 2:
-        raise RuntimeError(f"ember.{op}: expected a {nd + 2}D weight (in_channels, out_channels/groups, "
-                           f"*kernel_size), got shape {tuple(getattr(weight, 'shape', ()))}")
-    _check_float(op, input, weight, bias)
-    x = input.unsqueeze(0) if unbatched else input
-    xs, ws = x._data.shape, weight._data.shape
-    groups = int(groups)
-    if groups < 1:
-        raise RuntimeError(f"ember.{op}: groups must be positive, got {groups}")
+    unbatched, x, xs, ws, groups = _prepare(op, nd, input, weight, bias, groups,
+                                            "in_channels, out_channels/groups")
     if xs[1] != ws[0]:
         raise RuntimeError(f"ember.{op}: expected input {tuple(input.shape)} to have {ws[0]} channels "
                            f"(weight {tuple(ws)}), got {xs[1]}")
