@@ -1,7 +1,7 @@
 """The Adam family: Adam, AdamW, Adamax, NAdam, RAdam (PyTorch's for-loop arithmetic, in NumPy)."""
 import numpy as np
 
-from .optimizer import Optimizer, effective_grad, lerp_, addcmul_, addcdiv_, bump, _scalar, _zeros
+from .optimizer import Optimizer, effective_grad, lerp_, addcmul_, addcdiv_, bump, _scalar, _zeros, fused_loops
 
 
 class _AdamBase(Optimizer):
@@ -68,6 +68,18 @@ class Adam(_AdamBase):
             arrays = (P, G, state["exp_avg"]._data, state["exp_avg_sq"]._data)
             if amsgrad:
                 arrays += (state["max_exp_avg_sq"]._data,)
+            jit = fused_loops(arrays)
+            if jit is not None:
+                t = P.dtype.type
+                w1 = 1 - beta1
+                big = abs(w1) >= 0.5
+                flat = [a.reshape(-1) for a in arrays]
+                jit.adam(*flat[:4], flat[4] if amsgrad else flat[0][:0],
+                         t(1 - lr * wd) if decoupled else t(1), t(0 if decoupled else wd), maximize,
+                         t(1) - t(w1) if big else t(w1), big, t(1 - beta2), t(beta2), t(bc2_sqrt), t(eps),
+                         t(-step_size), amsgrad)
+                bump(p)
+                continue
             for P_, G_, m, v, *vmax, tmp, den, dbuf in self._blocks(arrays, 3):
                 d = self._decay(P_, G_, lr, wd, decoupled, maximize, dbuf)
                 self._moments(m, v, d, beta1, beta2, tmp)

@@ -18,6 +18,7 @@ import numpy as np
 from .. import dtypes as _dt
 from .._tensor import Tensor, _wrap, _counter
 from ..autograd.grad_mode import no_grad, enable_grad
+from ..kernels.cpu import jit as _jit
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
 
@@ -403,6 +404,15 @@ def effective_grad(P, G, weight_decay, maximize, out=None):
     if maximize:
         return np.negative(G, out=np.empty_like(G) if out is None else out)
     return G
+
+
+def fused_loops(arrays):
+    """The compiled optimizer loops (``ember.kernels.cpu.jit.optim``) when they can update these
+    arrays in place: numba available, float32/float64, one dtype, all contiguous; else None."""
+    dt = arrays[0].dtype
+    if dt.char not in "fd" or not all(a.dtype == dt and a.flags.c_contiguous for a in arrays):
+        return None
+    return _jit.kernels("optim")
 
 
 def lerp_(a, b, w, tmp):

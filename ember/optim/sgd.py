@@ -1,7 +1,7 @@
 """Stochastic gradient descent (with momentum, dampening, Nesterov, weight decay)."""
 import numpy as np
 
-from .optimizer import Optimizer, effective_grad, bump, _wrap
+from .optimizer import Optimizer, effective_grad, bump, _wrap, fused_loops
 
 
 class SGD(Optimizer):
@@ -32,6 +32,14 @@ class SGD(Optimizer):
                     buf = state["momentum_buffer"] = _wrap(np.empty_like(P))
                     first = True
                 arrays += (buf._data,)
+            jit = fused_loops(arrays)
+            if jit is not None:
+                t = P.dtype.type
+                flat = [a.reshape(-1) for a in arrays]
+                jit.sgd(flat[0], flat[1], flat[2] if mom != 0 else flat[0][:0], t(lr), t(wd), t(mom), t(1 - damp),
+                        nesterov, maximize, first)
+                bump(p)
+                continue
             for P_, G_, *B, t1, t2 in self._blocks(arrays, 2):
                 d = effective_grad(P_, G_, wd, maximize, t1)
                 if B:

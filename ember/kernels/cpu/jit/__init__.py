@@ -1,0 +1,58 @@
+"""Fused CPU kernels compiled by numba: one loop where NumPy needs a chain of passes.
+
+A NumPy kernel that has a fused twin asks ``jit.kernels("family")`` for the module of
+compiled loops and falls back to its own NumPy code when that is None: numba not
+installed (the lite runtime needs NumPy alone), or disabled with ``EMBER_JIT=0`` or
+``with jit.disabled():`` (tests compare both paths). numba is imported on the first
+call, never by ``import ember``; compiled code is cached on disk (``cache=True``), so
+only the first run on a machine pays the compile (about 0.3 s per loop and dtype).
+
+The loops are serial (``nogil``, no numba thread pool): numba's parallel pools spin
+and fight OpenBLAS's threads on a 2-core machine (a GEMM next to a parallel loop ran
+60x slower here); large loops are split over ``parallel_for``'s two Python threads
+instead, which sleep when idle.
+"""
+import contextlib
+import importlib
+import os
+
+__all__ = ["kernels", "disabled", "available"]
+
+_enabled = os.environ.get("EMBER_JIT", "1") != "0"
+_modules = {}
+_numba_ok = None
+
+
+def available():
+    """Whether numba can be imported (checked once)."""
+    global _numba_ok
+    if _numba_ok is None:
+        try:
+            import numba  # noqa: F401
+            _numba_ok = True
+        except ImportError:
+            _numba_ok = False
+    return _numba_ok
+
+
+def kernels(family):
+    """The compiled-loop module ``ember.kernels.cpu.jit.<family>``, or None (no numba / disabled)."""
+    if not _enabled:
+        return None
+    mod = _modules.get(family)
+    if mod is None:
+        if not available():
+            return None
+        mod = _modules[family] = importlib.import_module(f"{__name__}.{family}")
+    return mod
+
+
+@contextlib.contextmanager
+def disabled():
+    """Run the NumPy fallbacks inside the block (tests compare them with the fused loops)."""
+    global _enabled
+    old, _enabled = _enabled, False
+    try:
+        yield
+    finally:
+        _enabled = old
