@@ -188,8 +188,9 @@ def _execute(roots, retain_graph, create_graph, targets, capture):
             if needed is None or node in needed:
                 in_grads = _call_backward(node, grads)
                 edges, shapes, dtypes = node.edges, node.shapes, node.dtypes
-                for i, gi in enumerate(in_grads):
-                    if gi is None or i >= len(edges):
+                for i in range(min(len(in_grads), len(edges))):  # no enumerate: its cached
+                    gi = in_grads[i]                                  # tuple would hold a ref to gi
+                    if gi is None:
                         continue
                     e = edges[i]
                     if e is None:
@@ -203,7 +204,8 @@ def _execute(roots, retain_graph, create_graph, targets, capture):
                         # a gradient only this loop refers to (the variable and in_grads) becomes
                         # .grad without a copy, as PyTorch's AccumulateGrad steals unshared grads
                         d = gi._data
-                        steal = _refcount(gi) <= 3 and _refcount(d) <= 2 and d.base is None
+                        # references: in_grads, gi, the call's argument (and gi._data for d)
+                        steal = _refcount(gi) <= 3 and _refcount(d) <= 3 and d.base is None
                         _to_leaf(e, gi, targets, capture, create_graph, steal)
         for e in node.edges:
             if e is not None and e.__class__ is tuple:

@@ -2,6 +2,8 @@
 as PyTorch does; formulas follow PyTorch's CPU kernels so results round alike."""
 import numpy as np
 
+from . import jit
+from ._parallel import parallel_for, split_ufunc, worth_splitting
 from .elementwise import _erf, _up, zero_where, keep_where, select
 
 __all__ = ["relu", "relu_backward", "threshold_backward", "hardtanh", "hardtanh_backward",
@@ -25,11 +27,19 @@ def _float(fn):
 
 @_float
 def relu(x):
+    if worth_splitting(x.size):
+        return split_ufunc(np.maximum, x, x.dtype.type(0))
     return np.maximum(x, 0)
 
 
 def relu_backward(g, out):
     """``g`` where ``out > 0``, else 0 (nan in ``out`` passes ``g``, as in PyTorch)."""
+    k = jit.kernels("activation")
+    if (k is not None and g.dtype.char in "fd" and out.dtype == g.dtype and g.shape == out.shape
+            and g.flags.c_contiguous and out.flags.c_contiguous):
+        res = np.empty_like(g)
+        parallel_for(k.relu_backward, g.size, g.reshape(-1), out.reshape(-1), res.reshape(-1))
+        return res
     return zero_where(g, np.less_equal(out, 0))
 
 

@@ -1,27 +1,38 @@
 """Elementwise kernels: arithmetic, math functions, comparisons, logic."""
 import numpy as np
 
+from . import _parallel
+from ._parallel import split_ufunc
 from ._util import np_dtype
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "cast",
            "eq", "ne", "lt", "le", "gt", "ge"]
 
 
+def _split(a, b):
+    """Whether ``a`` op ``b`` is a float loop big enough to split over threads (see _parallel)."""
+    if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
+        return False
+    if isinstance(b, np.ndarray):
+        return b.dtype == a.dtype and max(a.size, b.size) >= _parallel._min_split
+    return a.size >= _parallel._min_split
+
+
 def add(a, b):
-    return np.add(a, b)
+    return split_ufunc(np.add, a, b) if _split(a, b) else np.add(a, b)
 
 
 def sub(a, b):
-    return np.subtract(a, b)
+    return split_ufunc(np.subtract, a, b) if _split(a, b) else np.subtract(a, b)
 
 
 def mul(a, b):
-    return np.multiply(a, b)
+    return split_ufunc(np.multiply, a, b) if _split(a, b) else np.multiply(a, b)
 
 
 def div(a, b):
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.true_divide(a, b)
+        return split_ufunc(np.true_divide, a, b) if _split(a, b) else np.true_divide(a, b)
 
 
 def neg(x):

@@ -1,0 +1,96 @@
+"""Large loops split over threads compute exactly what one NumPy call computes."""
+import os
+import sys
+import subprocess
+
+import numpy as np
+import pytest
+
+from ember.kernels.cpu import KERNELS, _parallel
+from .jit_check import check_kernel
+
+BIG = 2 * _parallel.MIN_PER_THREAD + 123  # odd size: the slices do not divide evenly
+
+
+@pytest.fixture
+def two_threads():
+    old = _parallel.get_threads()
+    _parallel.set_threads(2)
+    yield
+    _parallel.set_threads(old)
+
+
+def _rand(shape, dtype=np.float32, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("op,ufunc", [("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                                      ("div", np.true_divide)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_split_matches_numpy(two_threads, op, ufunc, dtype):
+    a = _rand((BIG // 64 + 1, 64), dtype)
+    cases = [(a, _rand(a.shape, dtype, 1)), (a, _rand((64,), dtype, 2)), (a, _rand((a.shape[0], 1), dtype, 3)),
+             (_rand((1, 64), dtype, 4), a), (a, 2.5), (a, np.float64(0.5)), (a.T, a.T), (a[::2], a[1::2])]
+    for x, y in cases:
+        got, want = KERNELS[op](x, y), ufunc(x, y)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+
+
+def test_relu_split(two_threads):
+    x = _rand((3, BIG))
+    x[0, :5] = [np.nan, -np.inf, np.inf, -0.0, 0.0]
+    np.testing.assert_array_equal(KERNELS["relu"](x), np.maximum(x, 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_split(two_threads, dtype):
+    g, out = _rand((BIG,), dtype), np.maximum(_rand((BIG,), dtype, 1), 0)
+    out[:3] = [np.nan, 0.0, -0.0]
+    res = check_kernel("relu_backward", g, out, exact=True)
+    np.testing.assert_array_equal(res, np.where(out > 0, g, 0) + np.where(np.isnan(out), g, 0))
+
+
+def test_one_thread_does_not_split():
+    old = _parallel.get_threads()
+    _parallel.set_threads(1)
+    try:
+        calls = []
+        _parallel.parallel_for(lambda lo, hi: calls.append((lo, hi)), 10 ** 7)
+        assert calls == [(0, 10 ** 7)]
+    finally:
+        _parallel.set_threads(old)
+
+
+def test_slices_cover_the_range_once(two_threads):
+    hits = np.zeros(BIG, np.int64)
+
+    def mark(lo, hi):
+        hits[lo:hi] += 1
+    _parallel.parallel_for(mark, BIG)
+    assert (hits == 1).all()
+
+
+def test_worker_error_reaches_the_caller(two_threads):
+    def fail_in_second_half(lo, hi):
+        if lo > 0:
+            raise ValueError("boom in worker")
+    with pytest.raises(ValueError, match="boom in worker"):
+        _parallel.parallel_for(fail_in_second_half, BIG)
+    _parallel.parallel_for(lambda lo, hi: None, BIG)  # the pool still works afterwards
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_split_works_in_a_forked_child():
+    code = ("import os, numpy as np\n"
+            "from ember.kernels.cpu import KERNELS, _parallel\n"
+            "_parallel.set_threads(2)\n"
+            "a = np.ones(1 << 20, np.float32)\n"
+            "KERNELS['add'](a, a)\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    ok = (KERNELS['add'](a, a) == 2).all()\n"
+            "    os._exit(0 if ok else 1)\n"
+            "_, status = os.waitpid(pid, 0)\n"
+            "raise SystemExit(os.waitstatus_to_exitcode(status))\n")
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
