@@ -273,3 +273,21 @@ def test_mha_errors():
         m(ember.randn(8), ember.randn(8), ember.randn(8))
     with pytest.raises(TypeError, match="ember.multi_head_attention_forward: only bool and floating"):
         m(x, x, x, key_padding_mask=ember.zeros(3, 5, dtype=ember.int64))
+
+
+@pytest.mark.parametrize("mask", [None, "attn_bool_2d", "attn_float_2d", "causal"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mha_batch_first_self_attention_fast_path(mask, dtype):
+    """Batch-first self-attention without weights takes its own layout-preserving path."""
+    e, t = pair(8, 2, batch_first=True)
+    x = rs.uniform(-2, 2, (3, 5, 8)).astype(dtype)
+    if mask == "causal":
+        causal = np.triu(np.full((5, 5), -np.inf, dtype), 1)
+        call = lambda m, x: m(x, x, x, attn_mask=(ember if m is e else torch).tensor(causal),  # noqa: E731
+                              is_causal=True, need_weights=False)
+        check_module(e, t, None, dtype=dtype, inputs=[x], call=call)
+    elif mask is None:
+        check_module(e, t, None, dtype=dtype, inputs=[x], call=self_attn(need_weights=False))
+    else:
+        names, make = MASKS[mask]
+        check_module(e, t, None, dtype=dtype, inputs=[x] + make(), call=self_attn(names=names, need_weights=False))

@@ -274,6 +274,28 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     return (out if batched else out.squeeze(1)), None
 
 
+def _self_attention_batch_first(x, num_heads, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
+                                attn_mask, is_causal, dropout_p):
+    """MultiheadAttention(x, x, x) on batch-first x (B, L, E) without weights, in the batch-first
+    layout throughout: one in-projection GEMM, q/k/v as strided views of its (B, L, 3, H, hd)
+    result (no copies, and one gradient buffer instead of a cat), heads merged once before the
+    out-projection. Same math as the sequence-first path (PyTorch's), fewer transposes.
+    ``attn_mask``: None or (L, L), bool (True = masked) or float (added)."""
+    B, L, E = x.shape
+    hd = E // num_heads
+    if hd * num_heads != E:
+        raise RuntimeError(f"ember.multi_head_attention_forward: embed_dim {E} not divisible by num_heads "
+                           f"{num_heads}")
+    qkv = linear(x, in_proj_weight, in_proj_bias).reshape(B, L, 3, num_heads, hd).permute(2, 0, 3, 1, 4)
+    q, k, v = qkv.unbind(0)                                                  # (B, H, L, hd) views
+    if is_causal and attn_mask is None:
+        raise RuntimeError("ember.multi_head_attention_forward: need attn_mask if specifying the is_causal hint "
+                           "(you may use Transformer.generate_square_subsequent_mask to create it)")
+    mask = None if is_causal else _float_mask(attn_mask, x.dtype, "attn_mask", "multi_head_attention_forward")
+    out = scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal)     # (B, H, L, hd)
+    return linear(out.transpose(1, 2).reshape(B, L, E), out_proj_weight, out_proj_bias)
+
+
 def _heads(t, static, B, H, hd, name, op):
     if static is None:
         return t.reshape(t.shape[0], B * H, hd).transpose(0, 1)

@@ -3,6 +3,8 @@ from .module import Module
 from .linear import Linear
 from ..parameter import Parameter
 from .. import functional as F
+from ..functional.attention import _self_attention_batch_first
+from ..._tensor import Tensor
 from .. import init
 from ... import creation as _c
 
@@ -81,6 +83,13 @@ class MultiheadAttention(Module):
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
         batched = query.ndim == 3
+        if (self.batch_first and batched and query is key is value and not need_weights
+                and key_padding_mask is None and self._qkv_same_embed_dim and self.bias_k is None
+                and not self.add_zero_attn and isinstance(query, Tensor) and query.shape[-1] == self.embed_dim
+                and (attn_mask is None or (attn_mask.ndim == 2 and tuple(attn_mask.shape) == (query.shape[1],) * 2))):
+            return _self_attention_batch_first(
+                query, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
+                self.out_proj.bias, attn_mask, is_causal, self.dropout if self.training else 0.0), None
         if self.batch_first and batched:  # keep q is k is v identity: it selects the one-GEMM projection
             if key is value:
                 if query is key:
