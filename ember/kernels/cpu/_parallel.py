@@ -5,8 +5,10 @@ NumPy threads only its BLAS calls; PyTorch also runs elementwise kernels on ever
 persistent pool of ``threads - 1`` workers (blocked on a semaphore when idle: they never
 spin, so they do not steal cycles from OpenBLAS's threads) each takes one slice while the
 caller runs the first. Loops below ``MIN_PER_THREAD`` elements per thread stay on the
-calling thread: handing a slice to a worker costs ~10 µs.
+calling thread: waking a sleeping worker takes ~40 µs on this VM (a lock round trip), so
+only loops of a few hundred µs gain from a second thread.
 """
+import _thread
 import os
 import threading
 
@@ -14,7 +16,7 @@ import numpy as np
 
 __all__ = ["parallel_for", "split_ufunc", "worth_splitting", "set_threads", "get_threads", "MIN_PER_THREAD"]
 
-MIN_PER_THREAD = 1 << 16
+MIN_PER_THREAD = 1 << 18
 _ALIGN = 64  # slice starts on multiples of this many elements (whole cache lines)
 
 _threads = None
@@ -50,8 +52,13 @@ def worth_splitting(size):
 
 
 class _Worker:
+    """A thread that runs one job per ``go`` release; raw locks as binary semaphores (a
+    ``threading.Semaphore`` is Python code around a Condition, several times slower)."""
+
     def __init__(self):
-        self.go, self.done = threading.Semaphore(0), threading.Semaphore(0)
+        self.go, self.done = _thread.allocate_lock(), _thread.allocate_lock()
+        self.go.acquire()
+        self.done.acquire()
         self.job, self.error, self.alive = None, None, True
         threading.Thread(target=self._run, daemon=True, name="ember-kernel-worker").start()
 
@@ -145,15 +152,18 @@ def _ufunc_rows(ufunc, operands, out, lo, hi):
             for a in operands], out=out[lo:hi])
 
 
-def split_ufunc(ufunc, *operands, dtype=None):
+def split_ufunc(ufunc, *operands, dtype=None, cost=None, shape=None):
     """``ufunc(*operands)`` computed in row blocks (axis 0 of the result) on all threads.
 
     Operands broadcast as in NumPy; one with fewer dims, or a leading dim of 1, is passed
     whole to every block. ``dtype``: the result's (default: ``np.result_type`` of the
-    operands, right for arithmetic). The caller checks ``worth_splitting`` first."""
-    shape = np.broadcast_shapes(*[np.shape(a) for a in operands])
+    operands, right for arithmetic); ``cost``: work per row in element-op units (default: the
+    row's size); ``shape``: the result's (a gufunc's differs from the broadcast shape). The
+    caller checks ``worth_splitting`` first."""
+    if shape is None:
+        shape = np.broadcast_shapes(*[np.shape(a) for a in operands])
     if len(shape) == 0 or shape[0] < 2:
         return ufunc(*operands)
     out = np.empty(shape, np.result_type(*operands) if dtype is None else dtype)
-    parallel_for(_ufunc_rows, shape[0], ufunc, operands, out, cost=out.size // shape[0])
+    parallel_for(_ufunc_rows, shape[0], ufunc, operands, out, cost=out.size // shape[0] if cost is None else cost)
     return out

@@ -10,12 +10,11 @@ __all__ = ["add", "sub", "mul", "div", "neg", "pow", "cast",
 
 
 def _split(a, b):
-    """Whether ``a`` op ``b`` is a float loop big enough to split over threads (see _parallel)."""
-    if not isinstance(a, np.ndarray) or a.dtype.kind != "f":
+    """Whether ``a`` op ``b`` is a float loop big enough to split over threads (see _parallel).
+    The first test is cheap and fails fast: most calls are on small arrays."""
+    if a.__class__ is not np.ndarray or a.size < _parallel._min_split or a.dtype.kind != "f":
         return False
-    if isinstance(b, np.ndarray):
-        return b.dtype == a.dtype and max(a.size, b.size) >= _parallel._min_split
-    return a.size >= _parallel._min_split
+    return not isinstance(b, np.ndarray) or b.dtype == a.dtype
 
 
 def add(a, b):
