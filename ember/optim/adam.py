@@ -4,6 +4,9 @@ import numpy as np
 from .optimizer import Optimizer, effective_grad, lerp_, addcmul_, addcdiv_, bump, _scalar, _zeros, fused_loops
 
 
+_EMPTY = {"f": np.empty(0, np.float32), "d": np.empty(0, np.float64)}  # the fused loop's unused vmax
+
+
 class _AdamBase(Optimizer):
     """Shared validation and moment updates of the Adam family."""
 
@@ -56,6 +59,7 @@ class Adam(_AdamBase):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
         amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], group["decoupled_weight_decay"]
+        last = scalars = None
         for p, P, G, state in self._with_grad(group):
             if not state:
                 state["step"] = _scalar(0.0)
@@ -70,14 +74,17 @@ class Adam(_AdamBase):
                 arrays += (state["max_exp_avg_sq"]._data,)
             jit = fused_loops(arrays)
             if jit is not None:
-                t = P.dtype.type
-                w1 = 1 - beta1
-                big = abs(w1) >= 0.5
-                flat = [a.reshape(-1) for a in arrays]
-                jit.adam(*flat[:4], flat[4] if amsgrad else flat[0][:0],
-                         t(1 - lr * wd) if decoupled else t(1), t(0 if decoupled else wd), maximize,
-                         t(1) - t(w1) if big else t(w1), big, t(1 - beta2), t(beta2), t(bc2_sqrt), t(eps),
-                         t(-step_size), amsgrad)
+                key = (step, P.dtype)
+                if key != last:  # the scalars, in the parameter's dtype (usually one set per step)
+                    last, t = key, P.dtype.type
+                    w1 = 1 - beta1
+                    big = abs(w1) >= 0.5
+                    scalars = (t(1 - lr * wd) if decoupled else t(1), t(0 if decoupled else wd), maximize,
+                               t(1) - t(w1) if big else t(w1), big, t(1 - beta2), t(beta2), t(bc2_sqrt),
+                               t(eps), t(-step_size), amsgrad)
+                m, v = arrays[2], arrays[3]
+                jit.adam(P.reshape(-1), G.reshape(-1), m.reshape(-1), v.reshape(-1),
+                         arrays[4].reshape(-1) if amsgrad else _EMPTY[P.dtype.char], *scalars)
                 bump(p)
                 continue
             for P_, G_, m, v, *vmax, tmp, den, dbuf in self._blocks(arrays, 3):
