@@ -8,10 +8,11 @@ def _linear_backward(ctx, g):
     x, w = ctx.inputs[0], ctx.inputs[1]
     gx = g @ w if ctx.needs(0) else None
     gw = gb = None
-    if ctx.needs(1):  # g^T x with every leading dim folded into the contraction
-        gw = g.reshape(-1, g.shape[-1]).mT @ x.reshape(-1, x.shape[-1])
+    g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])  # every leading dim folded into one
+    if ctx.needs(1):  # g^T x
+        gw = g2.mT @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
     if len(ctx.shapes) > 2 and ctx.needs(2):
-        gb = g.reshape(-1, g.shape[-1]).sum(0)
+        gb = g2.sum(0)
     return gx, gw, gb
 
 

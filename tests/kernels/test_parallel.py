@@ -105,3 +105,14 @@ def test_batched_small_matmuls_split(two_threads, sa, sb, dtype):
         got, want = KERNELS["matmul"](x, b), np.matmul(x, b)
         assert got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [0, 1, 37, BIG])
+def test_relu_fused_matches_numpy(dtype, n):
+    x = _rand((n,), dtype)
+    x[:min(n, 5)] = [np.nan, -np.inf, np.inf, -0.0, 0.0][:min(n, 5)]
+    got = check_kernel("relu", x, exact=True)
+    if n >= 4:
+        assert np.signbit(got[3])  # relu(-0.0) is -0.0, as PyTorch's (NumPy's maximum gives +0.0)
+    check_kernel("relu", x[::2], exact=True)  # non-contiguous: NumPy path

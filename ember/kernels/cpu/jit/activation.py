@@ -10,3 +10,12 @@ def relu_backward(g, out, res, lo, hi):
     g, out, res = g[lo:hi], out[lo:hi], res[lo:hi]
     for i in range(res.size):
         res[i] = 0 if out[i] <= 0 else g[i]
+
+
+@njit
+def relu(x, res, lo, hi):
+    """``max(x, 0)``: ``x`` when ``x >= 0`` or nan (so relu(-0.0) is -0.0, as PyTorch's)."""
+    x, res = x[lo:hi], res[lo:hi]
+    for i in range(res.size):
+        v = x[i]
+        res[i] = v if v >= 0 or v != v else 0
