@@ -1,6 +1,8 @@
 """nn kernels: linear, dropout, embedding."""
 import numpy as np
 
+from . import jit
+
 from ._util import norm_axes, np_dtype  # noqa: F401
 
 __all__ = ["linear", "dropout", "embedding", "embedding_backward", "embedding_bag_layout", "embedding_bag_max_index"]
@@ -42,6 +44,14 @@ def embedding_backward(g, indices, *, num_weights, padding_idx=-1, scale_grad_by
     rows = g.reshape(-1, d)
     out = np.zeros((num_weights, d), dtype=g.dtype)
     if idx.size == 0:
+        return out
+    k = jit.kernels("nn")
+    if k is not None and g.dtype.char in "fd" and idx.dtype.kind in "iu" and not scale_grad_by_freq:
+        bad = k.embedding_backward(np.ascontiguousarray(rows), idx.astype(np.int64, copy=False), out)
+        if bad >= 0:
+            raise IndexError(f"index {idx[bad]} is out of bounds for the {num_weights} embedding rows")
+        if padding_idx >= 0:
+            out[padding_idx] = 0
         return out
     order = np.argsort(idx, kind="stable")
     sidx = idx[order]
