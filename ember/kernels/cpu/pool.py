@@ -1,16 +1,21 @@
 """Pooling and resampling kernels, layout (N, C, *spatial), any number of spatial dims.
 
-Window ops loop over the K kernel offsets, each one strided slice of the padded input
-covering every output at once (never over pixels). Max pooling returns PyTorch's flat
-indices into each (N, C) plane; its gradient scatters through them with one bincount.
+Window ops pad the input so that every window lies inside it. float32/float64 then go to
+the compiled loops of ``jit/pool.py``, which visit each window once (max and argmax in one
+pass; each gradient one scatter). The NumPy fallback (other dtypes, no numba) loops over
+the K kernel offsets, each one strided slice of the padded input covering every output at
+once (never over pixels). Max pooling returns PyTorch's flat indices into each (N, C)
+plane; the NumPy gradient scatters through them with one bincount.
 Interpolation is separable: each spatial axis is resampled by a banded matrix built from a
 few "taps" (an index and a weight per output position) and applied as one gather per band
 diagonal; the adjoint is the transposed band, applied the same way (no scatter).
 """
 import functools
+import math
 
 import numpy as np
 
+from . import jit
 from .conv import pad_spatial, offset_slices, crop
 
 __all__ = ["max_pool", "max_pool_backward", "avg_pool", "avg_pool_backward", "adaptive_max_pool",
@@ -42,6 +47,31 @@ def _flat_index(pos, spatial):
     for p, n in zip(pos, spatial):
         flat = flat * n + p
     return flat
+
+
+def _planes(a, nd):
+    """Contiguous (N*C, D, H, W) view (or copy) of ``a`` (N, C, *spatial), 1-d and 2-d spatial shapes
+    promoted to 3-d by leading unit dims, the layout of the compiled loops."""
+    a = np.ascontiguousarray(a)
+    spatial = a.shape[a.ndim - nd:]
+    return a.reshape((math.prod(a.shape[:a.ndim - nd]),) + (1,) * (3 - nd) + spatial)
+
+
+def _as_3d(params, fill=1):
+    """A per-dim tuple promoted to 3-d like ``_planes``'s shapes (leading ``fill``: a unit window)."""
+    return (fill,) * (3 - len(params)) + tuple(int(v) for v in params)
+
+
+# windows up to this size reach the compiled loops as tuples: numba compiles a loop per size,
+# fully unrolled (15% faster on 2x2); larger ones as an array (compiling 400 unrolled steps takes 8 s)
+_UNROLL = 16
+
+
+def _window_offsets(ks, dilation, spatial):
+    """Flat offsets of a window's elements from its corner in a plane of shape ``spatial``, in
+    window order."""
+    offsets = tuple(int(_flat_index([k * d for k, d in zip(kidx, dilation)], spatial)) for kidx in np.ndindex(*ks))
+    return offsets if len(offsets) <= _UNROLL else np.array(offsets, np.int64)
 
 
 def _grid(j, nd, n):
@@ -83,6 +113,14 @@ def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode):
     spatial = x.shape[-nd:]
     out = pool_out_shape(spatial, kernel_size, stride, padding, dilation, ceil_mode)
     xp = pad_spatial(x, _pads(spatial, out, kernel_size, stride, padding, dilation), _lowest(x.dtype))
+    k = jit.kernels("pool")
+    if k is not None and x.dtype.char in "fd":
+        values = np.empty(x.shape[:-nd] + out, x.dtype)
+        indices = np.empty(values.shape, np.int64)
+        k.max_pool(_planes(xp, nd), _planes(values, nd), _planes(indices, nd), _as_3d(spatial), _as_3d(stride),
+                   _as_3d(padding, 0), _as_3d(dilation), _window_offsets(kernel_size, dilation, xp.shape[-nd:]),
+                   _window_offsets(kernel_size, dilation, spatial))
+        return values, indices
     offsets = list(np.ndindex(*kernel_size))
     vs = [xp[(Ellipsis,) + offset_slices(k, out, stride, dilation)] for k in offsets]
     # on ties keep ``best``, the first (sign of 0 included, as in PyTorch)
@@ -106,7 +144,7 @@ def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode):
             last = len(vs) - 1 - _count_leading([~np.isnan(v) for v in vs[:0:-1]])
             np.copyto(arg, last.astype(arg.dtype), where=np.isnan(best))
     # flat index = base (window start) + the winning offset's displacement in the plane
-    offs = np.array([_flat_index([kj * dj for kj, dj in zip(k, dilation)], spatial) for k in offsets], np.int64)
+    offs = np.asarray(_window_offsets(kernel_size, dilation, spatial), np.int64)
     idx = np.take(offs, arg)
     idx += _flat_index(grids, spatial)
     return best, idx
@@ -124,11 +162,19 @@ def _in_padding(grids, k, dilation, spatial):
 
 
 def max_pool_backward(g, indices, *, input_shape, unique=False):
-    """Scatter-add ``g`` (N, C, *out) to the flat plane positions ``indices``: one bincount, or
-    with ``unique`` (non-overlapping windows: no position twice in a plane) one assignment."""
+    """Scatter-add ``g`` (N, C, *out) to the flat plane positions ``indices``. Compiled: one
+    accumulating pass (correct whether or not positions repeat). NumPy: one bincount, or with
+    ``unique`` (non-overlapping windows: no position twice in a plane) one assignment."""
     planes = int(np.prod(input_shape[:2]))
     size = int(np.prod(input_shape[2:]))
-    flat = indices.reshape(planes, int(np.prod(indices.shape[2:]))) + np.arange(planes).reshape(-1, 1) * size
+    outs = int(np.prod(indices.shape[2:]))
+    k = jit.kernels("pool")
+    if k is not None and g.dtype.char in "fd" and indices.dtype == np.int64:
+        gx = np.empty(tuple(input_shape), g.dtype)
+        k.max_pool_backward(np.ascontiguousarray(g).reshape(planes, outs),
+                            np.ascontiguousarray(indices).reshape(planes, outs), gx.reshape(planes, size))
+        return gx
+    flat = indices.reshape(planes, outs) + np.arange(planes).reshape(-1, 1) * size
     if unique:
         gx = np.zeros(tuple(input_shape), g.dtype)
         gx.reshape(-1)[flat.reshape(-1)] = g.reshape(-1)
@@ -184,12 +230,24 @@ def _divisor(spatial, out, ks, stride, padding, count_include_pad, divisor_overr
     return np.asarray(div, dtype)
 
 
+def _per_output(div, out):
+    """The divisor (broadcastable to the spatial ``out`` shape) as one flat value per output."""
+    return np.ascontiguousarray(np.broadcast_to(div, out)).reshape(-1)
+
+
 def avg_pool(x, *, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
     nd = len(kernel_size)
     spatial = x.shape[-nd:]
     ones = (1,) * nd
     out = pool_out_shape(spatial, kernel_size, stride, padding, ones, ceil_mode)
     xp = pad_spatial(x, _pads(spatial, out, kernel_size, stride, padding, ones))
+    div = _divisor(spatial, out, kernel_size, stride, padding, count_include_pad, divisor_override, x.dtype)
+    k = jit.kernels("pool")
+    if k is not None and x.dtype.char in "fd":
+        acc = np.empty(x.shape[:-nd] + out, x.dtype)
+        k.avg_pool(_planes(xp, nd), _planes(acc, nd), _per_output(div, out), _as_3d(stride),
+                   _window_offsets(kernel_size, ones, xp.shape[-nd:]))
+        return acc
     acc = None
     for kidx in np.ndindex(*kernel_size):
         v = xp[(Ellipsis,) + offset_slices(kidx, out, stride, ones)]
@@ -197,7 +255,7 @@ def avg_pool(x, *, kernel_size, stride, padding, ceil_mode, count_include_pad, d
             acc = v.copy()
         else:
             acc += v
-    acc /= _divisor(spatial, out, kernel_size, stride, padding, count_include_pad, divisor_override, acc.dtype)
+    acc /= div
     return acc
 
 
@@ -209,10 +267,16 @@ def avg_pool_backward(g, *, input_shape, kernel_size, stride, padding, ceil_mode
     ones = (1,) * nd
     out = g.shape[-nd:]
     pads = _pads(spatial, out, kernel_size, stride, padding, ones)
-    gs = g / _divisor(spatial, out, kernel_size, stride, padding, count_include_pad, divisor_override, g.dtype)
+    div = _divisor(spatial, out, kernel_size, stride, padding, count_include_pad, divisor_override, g.dtype)
     gx = np.zeros(tuple(input_shape[:-nd]) + tuple(n + a + b for n, (a, b) in zip(spatial, pads)), g.dtype)
-    for kidx in np.ndindex(*kernel_size):
-        gx[(Ellipsis,) + offset_slices(kidx, out, stride, ones)] += gs
+    k = jit.kernels("pool")
+    if k is not None and g.dtype.char in "fd":
+        k.avg_pool_backward(_planes(g, nd), _per_output(div, out), _planes(gx, nd), _as_3d(stride),
+                            _window_offsets(kernel_size, ones, gx.shape[-nd:]))
+    else:
+        gs = g / div
+        for kidx in np.ndindex(*kernel_size):
+            gx[(Ellipsis,) + offset_slices(kidx, out, stride, ones)] += gs
     return np.ascontiguousarray(crop(gx, spatial, pads))
 
 
