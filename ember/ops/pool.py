@@ -63,16 +63,15 @@ def _batched(op, input, nd):
     return (input.unsqueeze(0), True) if unbatched else (input, False)
 
 
-def _window_args(op, nd, kernel_size, stride, padding, dilation, half_of_effective=True):
+def _window_args(op, nd, kernel_size, stride, padding, dilation):
     ks = _tuple(kernel_size, nd, op, "kernel_size", 1)
     stride = ks if stride is None or stride == [] or stride == () else _tuple(stride, nd, op, "stride", 1)
     padding = _tuple(padding, nd, op, "padding")
     dilation = _tuple(dilation, nd, op, "dilation", 1)
-    for k, p, d in zip(ks, padding, dilation):
-        if p > ((k - 1) * d + 1) // 2 if half_of_effective else p > k // 2:
-            raise RuntimeError(f"ember.{op}: pad should be at most half of {'effective ' * half_of_effective}"
-                               f"kernel size, but got padding={padding}, kernel_size={ks}"
-                               + (f" and dilation={dilation}" if half_of_effective else ""))
+    for k, p in zip(ks, padding):
+        if p > k // 2:  # PyTorch 2.13's bound (not half the dilated window: that could be all padding)
+            raise RuntimeError(f"ember.{op}: pad should be at most half of kernel size, but got "
+                               f"padding={padding}, kernel_size={ks}")
     return ks, stride, padding, dilation
 
 
@@ -161,7 +160,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 # --- average pooling ---------------------------------------------------------------------------
 def _avg_pool(op, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
     x, unbatched = _batched(op, input, nd)
-    ks, stride, padding, _ = _window_args(op, nd, kernel_size, stride, padding, 1, half_of_effective=False)
+    ks, stride, padding, _ = _window_args(op, nd, kernel_size, stride, padding, 1)
     if divisor_override is not None and int(divisor_override) == 0:
         raise RuntimeError(f"ember.{op}: divisor must be not zero")
     _check_out(op, x, pool_out_shape(x._data.shape[2:], ks, stride, padding, (1,) * nd, bool(ceil_mode)))

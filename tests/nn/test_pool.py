@@ -233,3 +233,13 @@ def test_empty_batch(fn):
     assert tuple(ye.shape) == tuple(yt.shape)
     ye.sum().backward()
     assert tuple(e.grad.shape) == (0, 3, 5, 4)
+
+
+def test_max_pool_padding_bound_is_half_the_kernel_not_the_dilated_window():
+    """PyTorch 2.13 caps padding at kernel_size // 2, dilation or not (else a window can lie
+    entirely in the padding and its index would point outside the input)."""
+    x = np.zeros((1, 1, 9), np.float32)
+    with pytest.raises(RuntimeError, match="ember.max_pool1d: pad should be at most half of kernel size"):
+        F.max_pool1d(ember.tensor(x), 2, stride=1, padding=2, dilation=3)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.max_pool1d(torch.tensor(x), 2, stride=1, padding=2, dilation=3)
