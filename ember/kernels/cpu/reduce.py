@@ -6,6 +6,7 @@ Half floats accumulate in float32 and integer sums/products in int64, as PyTorch
 """
 import numpy as np
 
+from . import jit
 from ._util import np_dtype
 
 __all__ = ["sum_to_size", "reduce_grad", "sum", "mean", "prod", "nansum", "nanmean",
@@ -334,6 +335,27 @@ def _sum_along(dim, *arrays):
 # exp(x) needs no max subtraction when it cannot overflow and no row sum underflows: a global
 # max is ~30x cheaper than a max along a short last dim (a row-by-row NumPy reduction)
 _EXP_MAX = 80.0
+_FUSED_ROW_MAX = 65536  # longer rows: NumPy's pairwise sums, more accurate than the loops' lanes
+
+
+def _fused(name, dim, *arrays):
+    """The compiled loop ``name`` (jit/softmax.py: 1.2-3x faster on the attention's (16, 4, 64, 64))
+    over the rows of ``arrays``, or None where it does not apply: float32/64 arrays of one dtype
+    and shape, ``dim`` the last dim, rows of 1 to _FUSED_ROW_MAX elements. The output is
+    C-contiguous, of the arrays' shape."""
+    a = arrays[0]
+    if a.dtype not in (_F32, _F64) or dim != a.ndim - 1 or not a.size or a.shape[dim] > _FUSED_ROW_MAX:
+        return None
+    for b in arrays[1:]:  # (this module's `any` is the kernel)
+        if b.dtype != a.dtype or b.shape != a.shape:
+            return None
+    k = jit.kernels("softmax")
+    if k is None:
+        return None
+    rows = [np.ascontiguousarray(b).reshape(-1, a.shape[dim]) for b in arrays]
+    out = np.empty_like(rows[0])
+    getattr(k, name)(*rows, out)
+    return out.reshape(a.shape)
 
 
 def softmax(x, *, dim):
@@ -341,6 +363,9 @@ def softmax(x, *, dim):
         return softmax(x.reshape(1), dim=0).reshape(())
     if x.size == 0:
         return x.copy()
+    r = _fused("softmax", dim, x)
+    if r is not None:
+        return r
     xf = _up(x)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         if xf.max() < _EXP_MAX - np.log(xf.shape[dim]):  # (false for nan)
@@ -361,6 +386,9 @@ def log_softmax(x, *, dim):
         return log_softmax(x.reshape(1), dim=0).reshape(())
     if x.size == 0:
         return x.copy()
+    r = _fused("log_softmax", dim, x)
+    if r is not None:
+        return r
     xf = _up(x)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         s = np.subtract(xf, np.amax(xf, axis=dim, keepdims=True), out=xf if xf is not x else None)
@@ -374,6 +402,9 @@ def softmax_backward(g, y, *, dim):
         return softmax_backward(g.reshape(1), y.reshape(1), dim=0).reshape(())
     if g.size == 0:
         return np.zeros(g.shape, g.dtype)
+    r = _fused("softmax_backward", dim, g, y)
+    if r is not None:
+        return r
     gf, yf = _up(g), _up(y)
     t = np.subtract(gf, _sum_along(dim, gf, yf), out=gf if gf is not g else None)
     t *= yf
@@ -386,6 +417,9 @@ def log_softmax_backward(g, y, *, dim):
         return log_softmax_backward(g.reshape(1), y.reshape(1), dim=0).reshape(())
     if g.size == 0:
         return np.zeros(g.shape, g.dtype)
+    r = _fused("log_softmax_backward", dim, g, y)
+    if r is not None:
+        return r
     gf = _up(g)
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(_up(y))

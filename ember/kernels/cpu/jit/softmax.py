@@ -1,0 +1,53 @@
+"""softmax and log_softmax over the rows of a C-contiguous (rows, n) array, and their backward.
+
+Each row is read from memory once and its passes (max, exp, sum, scale) run on it while it
+sits in L1. The arithmetic is the NumPy code's, row by row: ``exp(x - max) / sum``
+(multiplied by the reciprocal), ``(x - max) - log(sum(exp(x - max)))``, ``y * (g - sum(g y))``
+and ``g - exp(y) sum(g)``. A row of -inf gives nan (-inf - -inf), as in NumPy and PyTorch.
+"""
+import math
+
+from ._njit import njit
+from ._rows import exp, row_dot, row_max, row_sum
+
+
+@njit
+def softmax(x, out):
+    for r in range(x.shape[0]):
+        xr, o = x[r], out[r]
+        m = row_max(xr)
+        for j in range(xr.size):
+            o[j] = exp(xr[j] - m)
+        inv = o.dtype.type(1) / row_sum(o)
+        for j in range(o.size):
+            o[j] *= inv
+
+
+@njit
+def log_softmax(x, out):
+    for r in range(x.shape[0]):
+        xr, o = x[r], out[r]
+        m = row_max(xr)
+        for j in range(xr.size):
+            o[j] = exp(xr[j] - m)
+        lse = o.dtype.type(math.log(row_sum(o)))
+        for j in range(o.size):
+            o[j] = (xr[j] - m) - lse
+
+
+@njit
+def softmax_backward(g, y, out):
+    for r in range(g.shape[0]):
+        gr, yr, o = g[r], y[r], out[r]
+        s = row_dot(gr, yr)
+        for j in range(gr.size):
+            o[j] = (gr[j] - s) * yr[j]
+
+
+@njit
+def log_softmax_backward(g, y, out):
+    for r in range(g.shape[0]):
+        gr, yr, o = g[r], y[r], out[r]
+        s = row_sum(gr)
+        for j in range(gr.size):
+            o[j] = gr[j] - exp(yr[j]) * s
