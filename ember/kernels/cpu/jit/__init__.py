@@ -35,6 +35,23 @@ def available():
     return _numba_ok
 
 
+_SHARED = ("_njit.py", "_rows.py")  # modules other loop modules call into
+
+
+def _refresh_stamp(family):
+    """numba's disk cache checks only the source file of each cached loop, not the shared
+    modules its loops call: after an edit of a shared module, bump the family's file time so
+    that numba recompiles its loops instead of loading stale machine code."""
+    here = os.path.dirname(__file__)
+    try:
+        mine = os.stat(os.path.join(here, f"{family}.py")).st_mtime_ns
+        newest = max(os.stat(os.path.join(here, f)).st_mtime_ns for f in _SHARED)
+        if newest > mine:
+            os.utime(os.path.join(here, f"{family}.py"), ns=(newest, newest))
+    except OSError:  # a read-only install: its files change only together, on reinstall
+        pass
+
+
 def kernels(family):
     """The compiled-loop module ``ember.kernels.cpu.jit.<family>``, or None (no numba / disabled)."""
     if not _enabled:
@@ -43,6 +60,7 @@ def kernels(family):
     if mod is None:
         if not available():
             return None
+        _refresh_stamp(family)
         mod = _modules[family] = importlib.import_module(f"{__name__}.{family}")
     return mod
 

@@ -12,8 +12,8 @@ these instructions when LLVM inlines them into a caller compiled without it.
 the float64 one 1.3x).
 
 numba's on-disk cache does not notice an edit of this file in the cached loops that call
-it (it checks only each loop's own file): after editing it, delete the ``*.nbi``/``*.nbc``
-files in ``jit/__pycache__``.
+it (it checks only each loop's own file); ``jit.kernels`` bumps the callers' file times
+when this file is newer, so they recompile.
 """
 import math
 
