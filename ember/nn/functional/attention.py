@@ -286,8 +286,11 @@ def _self_attention_batch_first(x, num_heads, in_proj_weight, in_proj_bias, out_
     if hd * num_heads != E:
         raise RuntimeError(f"ember.multi_head_attention_forward: embed_dim {E} not divisible by num_heads "
                            f"{num_heads}")
-    qkv = linear(x, in_proj_weight, in_proj_bias).reshape(B, L, 3, num_heads, hd).permute(2, 0, 3, 1, 4)
-    q, k, v = qkv.unbind(0)                                                  # (B, H, L, hd) views
+    # unbind along the "3" dim of (B, L, 3, H, hd): its backward stacks the three gradients
+    # straight into the projection's layout (one copy), where unbinding a permuted
+    # (3, B, H, L, hd) view would stack and then copy again to undo the permute
+    qkv = linear(x, in_proj_weight, in_proj_bias).reshape(B, L, 3, num_heads, hd)
+    q, k, v = (t.transpose(1, 2) for t in qkv.unbind(2))                   # (B, H, L, hd) views
     if is_causal and attn_mask is None:
         raise RuntimeError("ember.multi_head_attention_forward: need attn_mask if specifying the is_causal hint "
                            "(you may use Transformer.generate_square_subsequent_mask to create it)")
