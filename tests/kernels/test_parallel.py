@@ -96,17 +96,6 @@ def test_split_works_in_a_forked_child():
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 
-@pytest.mark.parametrize("sa,sb", [((16, 4, 64, 32), (16, 4, 32, 64)), ((16, 1, 64, 64), (16, 4, 64, 32)),
-                                   ((16, 4, 64, 32), (4, 32, 64)), ((16, 4, 64, 32), (1, 4, 32, 64))])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_batched_small_matmuls_split(two_threads, sa, sb, dtype):
-    a, b = _rand(sa, dtype), _rand(sb, dtype, 1)
-    for x in (a, np.ascontiguousarray(a.swapaxes(-1, -2)).swapaxes(-1, -2)):  # also a transposed layout
-        got, want = KERNELS["matmul"](x, b), np.matmul(x, b)
-        assert got.dtype == want.dtype and got.shape == want.shape
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [0, 1, 37, BIG])
 def test_relu_fused_matches_numpy(dtype, n):
