@@ -98,13 +98,23 @@ def clone(x, order):
 
 # --- joins and repeats ---------------------------------------------------------------
 def cat(*xs, dim):
-    """Join along ``dim``; 1-d empty arrays are skipped (torch's legacy rule)."""
-    keep = [x for x in xs if x.shape != (0,)]
-    return np.concatenate(keep if keep else xs[:1], axis=dim)
+    """Join along ``dim``; 1-d empty arrays are skipped (torch's legacy rule). The result is
+    C-contiguous, as PyTorch's (NumPy's would copy the inputs' layout: a later reshape of
+    a cat of transposed views would copy again)."""
+    keep = [x for x in xs if x.shape != (0,)] or list(xs[:1])
+    first = keep[0]
+    axis = dim % first.ndim if first.ndim else 0
+    shape = list(first.shape)
+    shape[axis] = sum(x.shape[axis] for x in keep) if first.ndim else 0
+    out = np.empty(shape, np.result_type(*keep))
+    return np.concatenate(keep, axis=dim, out=out)
 
 
 def stack(*xs, dim):
-    return np.stack(xs, axis=dim)
+    """Join along a new dim ``dim``; C-contiguous like ``cat``."""
+    shape = list(xs[0].shape)
+    shape.insert(dim % (len(shape) + 1), len(xs))
+    return np.stack(xs, axis=dim, out=np.empty(shape, np.result_type(*xs)))
 
 
 def repeat(x, repeats):
