@@ -12,6 +12,10 @@ import numpy as np
 # modules costs nothing per call, unlike np.errstate on the hot path.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember\.kernels\.")
 
+from ._memory import tune_malloc  # noqa: E402
+
+tune_malloc()
+
 from . import (elementwise, activation, reduce, movement, indexing, linalg, sorting,  # noqa: E402
                nn, conv, pool, norm, loss, recurrent)
 
