@@ -49,4 +49,4 @@ def test_training_steps_reuse_memory_instead_of_faulting():
     """Without the pad, glibc returns each step's freed arrays to the OS and the next step
     faults them back in (hundreds of page faults per transformer-layer step)."""
     untuned, tuned = _faults_per_step("0"), _faults_per_step("1")
-    assert tuned * 10 < untuned
+    assert tuned <= max(untuned / 10, 5)
