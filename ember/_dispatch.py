@@ -171,9 +171,7 @@ def _record(op, args, attrs, results):
             edges.append(None)
             shapes.append(None)
             dtypes.append(None)
-    node = Node(op, attrs, edges)
-    node.shapes = shapes
-    node.dtypes = dtypes
+    node = Node(op, attrs, edges, shapes, dtypes)
     save = op.save
     if save:
         versions = []
@@ -192,9 +190,15 @@ def _record(op, args, attrs, results):
                 c = _counter(r)
                 versions.append((c, c[0], None, op))
         node.saved_versions = versions
-    if len(results) > 1:
-        node.n_out = len(results)
-        node.out_meta = tuple((r._data.shape, r._data.dtype) for r in results)
+    if len(results) == 1:
+        r = results[0]
+        if r._data.dtype in _FLOAT_KINDS:
+            r._rg = True
+            r._node = node
+            r._idx = 0
+        return
+    node.n_out = len(results)
+    node.out_meta = tuple((r._data.shape, r._data.dtype) for r in results)
     for i, r in enumerate(results):
         if r._data.dtype in _FLOAT_KINDS:
             r._rg = True

@@ -26,7 +26,6 @@ from .. import _tensor as T
 
 class FunctionCtx(Node):
     """The ctx of a custom Function: a graph node that also takes any attribute."""
-    __slots__ = ("__dict__", "non_differentiable", "materialize_grads")
 
     def __getattr__(self, key):  # plain attributes, not op attrs
         raise AttributeError(key)

@@ -9,31 +9,30 @@ The saved output is kept as a bare array plus this node, never as the output
 Tensor itself, so a graph holds no reference cycles and frees memory as soon as
 its last tensor goes away.
 """
+import itertools
+
+_seq = itertools.count(1)
 
 
 class Node:
-    __slots__ = ("op", "attrs", "inputs", "out_data", "edges", "shapes", "dtypes",
-                 "saved_versions", "hooks", "seq", "freed", "saved", "n_out", "out_meta",
-                 "__weakref__")
+    # a plain class with defaults on the class, not __slots__: recording sets only the fields
+    # an op uses (one node per recorded op, on the hot path of every forward)
+    inputs = None
+    out_data = None
+    saved_versions = None
+    hooks = None           # {output_index: [fn]}: tensor hooks on non-leaf outputs
+    saved = ()             # ctx.save_for_backward, for custom Functions
+    freed = False
+    n_out = 1
+    out_meta = None        # ((shape, dtype), ...) of outputs, for multi-output ops
 
-    _counter = 0
-
-    def __init__(self, op, attrs, edges):
+    def __init__(self, op, attrs, edges, shapes=None, dtypes=None):
         self.op = op
         self.attrs = attrs
         self.edges = edges
-        self.inputs = None
-        self.out_data = None
-        self.shapes = None
-        self.dtypes = None
-        self.saved_versions = None
-        self.hooks = None          # {output_index: [fn]}: tensor hooks on non-leaf outputs
-        self.saved = ()            # ctx.save_for_backward, for custom Functions
-        self.freed = False
-        self.n_out = 1
-        self.out_meta = None       # ((shape, dtype), ...) of outputs, for multi-output ops
-        Node._counter += 1
-        self.seq = Node._counter
+        self.shapes = shapes
+        self.dtypes = dtypes
+        self.seq = next(_seq)
 
     @property
     def name(self):
