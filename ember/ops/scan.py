@@ -109,6 +109,11 @@ SOFTMAX = register("softmax", lambda ctx, g: R.apply(SOFTMAX_BACKWARD, g, ctx.ou
 LOG_SOFTMAX = register("log_softmax", lambda ctx, g: R.apply(LOG_SOFTMAX_BACKWARD, g, ctx.out, dim=ctx.dim),
                        save="o")
 SOFTMAX_BACKWARD = register("softmax_backward", _softmax_backward_backward, promote="common")
+SCALED_SOFTMAX = register(
+    "scaled_softmax", lambda ctx, g: (R.apply(SOFTMAX_BACKWARD, g, ctx.out, dim=-1) * ctx.scale, None),
+    save="o", promote="common",
+    doc="softmax(x * scale + bias) along the last dim, bias a constant broadcast against x (no gradient): "
+        "the scaled, masked attention scores in one pass.")
 LOG_SOFTMAX_BACKWARD = register("log_softmax_backward", _log_softmax_backward_backward, promote="common")
 
 

@@ -13,7 +13,7 @@ __all__ = ["sum_to_size", "reduce_grad", "sum", "mean", "prod", "nansum", "nanme
            "amax", "amin", "max_dim", "min_dim", "argmax", "argmin", "select_along",
            "select_along_backward", "var_mean", "std_mean", "logsumexp", "norm", "all", "any",
            "count_nonzero", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
-           "softmax", "log_softmax", "softmax_backward", "log_softmax_backward",
+           "softmax", "log_softmax", "softmax_backward", "log_softmax_backward", "scaled_softmax",
            "median", "median_dim"]
 
 _HALF = frozenset((np.dtype(np.float16), np_dtype("bfloat16")))  # a set: `in` hashes, no == chain
@@ -409,6 +409,23 @@ def softmax_backward(g, y, *, dim):
     t = np.subtract(gf, _sum_along(dim, gf, yf), out=gf if gf is not g else None)
     t *= yf
     return _like(t, g)
+
+
+def scaled_softmax(x, bias, *, scale):
+    """``softmax(x * scale + bias)`` along the last dim; ``bias`` broadcasts against ``x`` (the
+    scaled, masked attention scores). Fused: rows of ``x`` with a bias of the last two dims."""
+    n = x.shape[-1]
+    b2 = bias.reshape(-1, n) if bias.ndim >= 1 and bias.shape[-1] == n and x.ndim >= 2 else None
+    if (b2 is not None and x.size and x.dtype in (_F32, _F64) and bias.dtype == x.dtype and n <= _FUSED_ROW_MAX
+            and b2.shape[0] in (1, x.shape[-2]) and bias.ndim <= x.ndim):  # bias rows: one, or one per row
+        k = jit.kernels("softmax")
+        if k is not None:
+            rows = np.ascontiguousarray(x).reshape(-1, n)
+            out = np.empty_like(rows)
+            k.scaled_softmax(rows, np.ascontiguousarray(b2), x.dtype.type(scale), out)
+            return out.reshape(x.shape)
+    t = x.dtype.type
+    return softmax(np.add(np.multiply(x, t(scale)), bias.astype(x.dtype, copy=False)), dim=x.ndim - 1)
 
 
 def log_softmax_backward(g, y, *, dim):

@@ -9,11 +9,14 @@ import warnings
 import numpy as np
 
 from ..._tensor import Tensor, _wrap
-from ...ops.registry import FUNCTIONS
+from ...ops import registry as R
+from ...ops.registry import FUNCTIONS, OPS
 from .linear import linear
 from .dropout import dropout as _dropout
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
+
+_SCALED_SOFTMAX = OPS["scaled_softmax"]
 
 
 def _float_mask(mask, dtype, name, op):
@@ -64,42 +67,48 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         key, value = rep(key, qs[-3] // ks[-3], dim=-3), rep(value, qs[-3] // vs[-3], dim=-3)
     L, S = qs[-2], ks[-2]
     scale = 1.0 / math.sqrt(qs[-1]) if scale is None else scale
-    scores = FUNCTIONS["matmul"](query, key.transpose(-2, -1)) * scale
+    raw = FUNCTIONS["matmul"](query, key.transpose(-2, -1))
 
     # a constant additive bias from the causal / boolean masks; float masks are added as tensors
     dt = query._data.dtype
-    bias, neg = None, None
+    bias, neg, float_mask = None, None, None
     if is_causal:
         bias = np.where(np.tri(L, S, dtype=bool), 0, -np.inf).astype(dt)
     if attn_mask is not None:
         if not isinstance(attn_mask, Tensor):
             raise TypeError(f"ember.{op}: attn_mask must be a Tensor, got {type(attn_mask).__name__}")
         try:
-            np.broadcast_shapes(tuple(attn_mask.shape), tuple(scores.shape))
+            np.broadcast_shapes(tuple(attn_mask.shape), tuple(raw.shape))
         except ValueError:
             raise RuntimeError(f"ember.{op}: attn_mask of shape {tuple(attn_mask.shape)} is not broadcastable "
-                               f"to the attention scores (..., L, S) = {tuple(scores.shape)}") from None
+                               f"to the attention scores (..., L, S) = {tuple(raw.shape)}") from None
         if attn_mask.dtype.name == "bool":
             bias = np.where(attn_mask._data, 0, -np.inf).astype(dt)
         elif attn_mask.dtype.is_floating_point:
-            scores = scores + attn_mask
+            float_mask = attn_mask
             neg = np.isneginf(attn_mask._data)
         else:
             raise TypeError(f"ember.{op}: attn_mask must be bool or floating, got {attn_mask.dtype}")
     if bias is not None:
-        scores = scores + _wrap(bias)
         neg = np.isneginf(bias)
     empty = None  # query rows that may attend to nothing: softmax over all -inf would be nan
     if neg is not None and S > 0:
         empty = neg.all(-1, keepdims=True)
-        if empty.any():
-            empty = _wrap(np.broadcast_to(empty, neg.shape[:-1] + (1,)))
+        empty = _wrap(np.broadcast_to(empty, neg.shape[:-1] + (1,))) if empty.any() else None
+    if float_mask is None and empty is None:
+        # scale, constant mask and softmax in one pass (its gradient is softmax's, scaled)
+        attn = R.apply(_SCALED_SOFTMAX, raw, _wrap(bias if bias is not None else np.zeros((1, S), dt)), scale=scale)
+    else:
+        scores = raw * scale
+        if float_mask is not None:
+            scores = scores + float_mask
+        if bias is not None:
+            scores = scores + _wrap(bias)
+        if empty is not None:
             scores = FUNCTIONS["where"](empty, 0.0, scores)
-        else:
-            empty = None
-    attn = FUNCTIONS["softmax"](scores, -1)
-    if empty is not None:
-        attn = FUNCTIONS["where"](empty, 0.0, attn)
+        attn = FUNCTIONS["softmax"](scores, -1)
+        if empty is not None:
+            attn = FUNCTIONS["where"](empty, 0.0, attn)
     if dropout_p > 0.0:
         attn = _dropout(attn, dropout_p, True)
     return FUNCTIONS["matmul"](attn, value)

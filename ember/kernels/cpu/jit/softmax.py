@@ -51,3 +51,20 @@ def log_softmax_backward(g, y, out):
         s = row_sum(gr)
         for j in range(gr.size):
             o[j] = gr[j] - exp(yr[j]) * s
+
+
+@njit
+def scaled_softmax(x, bias, scale, out):
+    """``softmax(x * scale + bias)`` per row; ``bias`` (L, n) is added to row r as its row r % L
+    (the (L, S) mask of attention scores (..., L, S), one pass instead of three)."""
+    period = bias.shape[0]
+    for r in range(x.shape[0]):
+        xr, o, b = x[r], out[r], bias[r % period]
+        for j in range(xr.size):
+            o[j] = xr[j] * scale + b[j]
+        m = row_max(o)
+        for j in range(o.size):
+            o[j] = exp(o[j] - m)
+        inv = o.dtype.type(1) / row_sum(o)
+        for j in range(o.size):
+            o[j] *= inv
