@@ -1,6 +1,7 @@
 """nn ops: linear, dropout, embedding (the math of ember.nn.functional's layers)."""
 from . import registry as R  # noqa: F401
 from .registry import register, export, METHODS, FUNCTIONS, call  # noqa: F401
+from .activation import RELU_BACKWARD
 
 
 # --- linear -----------------------------------------------------------------------------
@@ -18,6 +19,9 @@ def _linear_backward(ctx, g):
 
 LINEAR = register("linear", _linear_backward, save="i", skip=(2,),
                   doc="y = x W^T + b over the last dim of x; W is (out_features, in_features).")
+LINEAR_RELU = register("linear_relu", lambda ctx, g: _linear_backward(ctx, R.apply(RELU_BACKWARD, g, ctx.out)),
+                       save="io", skip=(2,),
+                       doc="relu(x W^T + b): a feed-forward block's first layer, bias and relu in one pass.")
 
 
 # --- dropout ----------------------------------------------------------------------------

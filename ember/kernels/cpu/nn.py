@@ -2,10 +2,10 @@
 import numpy as np
 
 from . import jit
-
+from ._parallel import parallel_for
 from ._util import norm_axes, np_dtype  # noqa: F401
 
-__all__ = ["linear", "dropout", "embedding", "embedding_backward", "embedding_bag_layout", "embedding_bag_max_index"]
+__all__ = ["linear", "linear_relu", "dropout", "embedding", "embedding_backward", "embedding_bag_layout", "embedding_bag_max_index"]
 
 
 def linear(x, w, b=None):
@@ -17,6 +17,22 @@ def linear(x, w, b=None):
     if b is not None:
         out += b
     return out
+
+
+def linear_relu(x, w, b=None):
+    """``relu(x @ w.T + b)``: the GEMM, then bias and relu in one pass over its output (a
+    feed-forward block's first layer; linear then relu would make two more passes)."""
+    out = linear(x, w)
+    k = jit.kernels("nn")
+    rows = out.reshape(-1, out.shape[-1]) if out.ndim else out.reshape(1, 1)
+    if k is not None and out.dtype.char in "fd" and (b is None or b.dtype == out.dtype) and rows.flags.c_contiguous:
+        bias = np.empty(0, out.dtype) if b is None else np.ascontiguousarray(b).reshape(-1)
+        if bias.size in (0, rows.shape[1]):
+            parallel_for(k.bias_relu, rows.shape[0], rows, bias, cost=rows.shape[1])
+            return out
+    if b is not None:
+        out += b
+    return np.maximum(out, 0, out=out)
 
 
 def dropout(x, mask, *, p):

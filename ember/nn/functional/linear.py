@@ -1,7 +1,7 @@
 """ember.nn.functional: linear, bilinear."""
 from ..._tensor import Tensor
 from ...ops import registry as R
-from ...ops.nn import LINEAR
+from ...ops.nn import LINEAR, LINEAR_RELU
 from ...ops.registry import FUNCTIONS
 
 __all__ = ["linear", "bilinear"]
@@ -39,6 +39,20 @@ def linear(input, weight, bias=None):
         return R.apply(LINEAR, input, weight)
     return R.apply(LINEAR, input, weight, bias)
 
+
+
+def _linear_relu(input, weight, bias=None):
+    """``relu(linear(input, weight, bias))`` as one op (the GEMM, then bias and relu in one pass)
+    when the arguments are the common case; otherwise the two functions."""
+    try:
+        x, w = input._data, weight._data
+        if (w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1] and x.dtype == w.dtype
+                and (bias is None or (bias._data.dtype == x.dtype and bias._data.shape == (w.shape[0],)))):
+            return R.apply(LINEAR_RELU, input, weight) if bias is None else \
+                R.apply(LINEAR_RELU, input, weight, bias)
+    except AttributeError:
+        pass
+    return FUNCTIONS["relu"](linear(input, weight, bias))
 
 def bilinear(input1, input2, weight, bias=None):
     r""":math:`y_o = x_1^T A_o x_2 + b_o` with ``weight`` A of shape (out, in1, in2)."""

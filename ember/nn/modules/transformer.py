@@ -11,6 +11,7 @@ from .dropout import Dropout
 from .normalization import LayerNorm
 from .activation import ReLU, GELU
 from .. import functional as F
+from ..functional.linear import _linear_relu
 from .. import init
 from ... import dtypes as _dt
 from ..._tensor import _wrap
@@ -27,6 +28,16 @@ def _generate_square_subsequent_mask(sz, device=None, dtype=None):
 
 def _get_clones(module, n):
     return ModuleList([copy.deepcopy(module) for _ in range(n)])
+
+
+def _linear_activation(linear, activation, x):
+    """``activation(linear(x))``; a plain Linear followed by ReLU runs as one fused op (the GEMM,
+    then bias and relu in one pass), unless hooks on either module must see the call."""
+    if (type(linear) is Linear and not (linear._forward_pre_hooks or linear._forward_hooks)
+            and (activation is F.relu or (type(activation) is ReLU and not activation.inplace
+                                          and not (activation._forward_pre_hooks or activation._forward_hooks)))):
+        return _linear_relu(x, linear.weight, linear.bias)
+    return activation(linear(x))
 
 
 def _get_activation_fn(activation):
@@ -96,7 +107,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout2(self.linear2(self.dropout(_linear_activation(self.linear1, self.activation, x))))
 
 
 class TransformerDecoderLayer(Module):
@@ -146,7 +157,7 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x):
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout3(self.linear2(self.dropout(_linear_activation(self.linear1, self.activation, x))))
 
 
 class TransformerEncoder(Module):
