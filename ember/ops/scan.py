@@ -110,7 +110,8 @@ LOG_SOFTMAX = register("log_softmax", lambda ctx, g: R.apply(LOG_SOFTMAX_BACKWAR
                        save="o")
 SOFTMAX_BACKWARD = register("softmax_backward", _softmax_backward_backward, promote="common")
 SCALED_SOFTMAX = register(
-    "scaled_softmax", lambda ctx, g: (R.apply(SOFTMAX_BACKWARD, g, ctx.out, dim=-1) * ctx.scale, None),
+    "scaled_softmax",
+    lambda ctx, g: (R.apply(SOFTMAX_BACKWARD, g, ctx.out, dim=len(ctx.shapes[0]) - 1) * ctx.scale, None),
     save="o", promote="common",
     doc="softmax(x * scale + bias) along the last dim, bias a constant broadcast against x (no gradient): "
         "the scaled, masked attention scores in one pass.")

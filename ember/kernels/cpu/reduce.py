@@ -344,7 +344,7 @@ def _fused(name, dim, *arrays):
     and shape, ``dim`` the last dim, rows of 1 to _FUSED_ROW_MAX elements. The output is
     C-contiguous, of the arrays' shape."""
     a = arrays[0]
-    if a.dtype not in (_F32, _F64) or dim != a.ndim - 1 or not a.size or a.shape[dim] > _FUSED_ROW_MAX:
+    if a.dtype not in (_F32, _F64) or dim % a.ndim != a.ndim - 1 or not a.size or a.shape[dim] > _FUSED_ROW_MAX:
         return None
     for b in arrays[1:]:  # (this module's `any` is the kernel)
         if b.dtype != a.dtype or b.shape != a.shape:
