@@ -4,6 +4,9 @@ Each row is read from memory once and its passes (max, exp, sum, scale) run on i
 sits in L1. The arithmetic is the NumPy code's, row by row: ``exp(x - max) / sum``
 (multiplied by the reciprocal), ``(x - max) - log(sum(exp(x - max)))``, ``y * (g - sum(g y))``
 and ``g - exp(y) sum(g)``. A row of -inf gives nan (-inf - -inf), as in NumPy and PyTorch.
+
+The max/exp/sum passes are written out in each loop on purpose: moving them into a shared
+helper returning (max, sum) made softmax 1.25x and scaled_softmax 3.8x slower here.
 """
 import math
 
