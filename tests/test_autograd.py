@@ -262,3 +262,22 @@ def test_leaf_grad_never_aliases_another_visible_gradient():
     g1 = w.grad.numpy().copy()
     (x @ w).sum().backward()          # accumulates in place into the (possibly stolen) array
     assert np.array_equal(w.grad.numpy(), 2 * g1)
+
+
+def test_gradients_summed_in_place_never_change_a_gradient_someone_holds():
+    """The engine sums a residual's gradients in place only into arrays nobody else sees:
+    gradients captured by hooks and retained grads keep their values (as in PyTorch)."""
+    def run(lib):
+        x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        seen = []
+        y = x * 2
+        y.retain_grad()
+        a = y * 3
+        a.register_hook(lambda g: seen.append(g))
+        b = y.relu() * 5
+        b.register_hook(lambda g: seen.append(g))
+        out = (a + b + y).sum() * 2
+        out.backward()
+        return [t.detach().numpy().copy() for t in seen] + [y.grad.numpy().copy(), x.grad.numpy().copy()]
+    for e, t in zip(run(ember), run(torch)):
+        np.testing.assert_array_equal(e, t)

@@ -265,7 +265,30 @@ def _add_to_buffer(buffers, node, idx, g):
     buf = buffers.get(node)
     if buf is None:
         buf = buffers[node] = [None] * node.n_out
-    buf[idx] = g if buf[idx] is None else buf[idx] + g
+    prev = buf[idx]
+    if prev is None:
+        buf[idx] = g
+    elif STATE.enabled:  # create_graph: the sum must be recorded
+        buf[idx] = prev + g
+    elif not _sum_in_place(prev, g, 4, 3):
+        if _sum_in_place(g, prev, 5, 4):
+            buf[idx] = g
+        else:
+            buf[idx] = prev + g
+
+
+def _sum_in_place(acc, other, refs, array_refs):
+    """``acc += other`` in place if no one else can see ``acc`` (a residual connection's two
+    gradients: one array written, none allocated). ``refs`` / ``array_refs``: how many
+    references the engine's own frames hold to ``acc`` / its array at this point (buffer list
+    or backward output tuple, locals, arguments); any more means someone else holds it."""
+    d = acc._data if acc.__class__ is T.Tensor else None
+    o = other._data if other.__class__ is T.Tensor else None
+    if (d is None or o is None or _refcount(acc) > refs or _refcount(d) > array_refs or d.base is not None
+            or o.shape != d.shape or o.dtype != d.dtype or not d.flags.writeable or np.may_share_memory(d, o)):
+        return False
+    np.add(d, o, out=d)
+    return True
 
 
 def _to_leaf(t, g, targets, capture, create_graph, steal=False):
