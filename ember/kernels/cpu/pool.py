@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from . import jit
+from ._parallel import parallel_for
 from .conv import pad_spatial, offset_slices, crop
 
 __all__ = ["max_pool", "max_pool_backward", "avg_pool", "avg_pool_backward", "adaptive_max_pool",
@@ -103,6 +104,15 @@ def _count_leading(flags):
     return count
 
 
+def _max_pool_planes(loop, xs, vs, js, rest, lo, hi):
+    """The compiled max_pool on planes ``lo:hi`` (planes are independent: parallel_for splits them)."""
+    loop(xs[lo:hi], vs[lo:hi], js[lo:hi], *rest)
+
+
+def _scatter_planes(loop, g, indices, gx, lo, hi):
+    loop(g[lo:hi], indices[lo:hi], gx[lo:hi])
+
+
 def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode):
     """(values, flat indices) of the window maxima, PyTorch's: the first maximum, or the last nan.
 
@@ -117,9 +127,10 @@ def max_pool(x, *, kernel_size, stride, padding, dilation, ceil_mode):
     if k is not None and x.dtype.char in "fd":
         values = np.empty(x.shape[:-nd] + out, x.dtype)
         indices = np.empty(values.shape, np.int64)
-        k.max_pool(_planes(xp, nd), _planes(values, nd), _planes(indices, nd), _as_3d(spatial), _as_3d(stride),
-                   _as_3d(padding, 0), _as_3d(dilation), _window_offsets(kernel_size, dilation, xp.shape[-nd:]),
-                   _window_offsets(kernel_size, dilation, spatial))
+        xs, vs, js = _planes(xp, nd), _planes(values, nd), _planes(indices, nd)
+        rest = (_as_3d(spatial), _as_3d(stride), _as_3d(padding, 0), _as_3d(dilation),
+                _window_offsets(kernel_size, dilation, xp.shape[-nd:]), _window_offsets(kernel_size, dilation, spatial))
+        parallel_for(_max_pool_planes, xs.shape[0], k.max_pool, xs, vs, js, rest, cost=math.prod(xs.shape[1:]))
         return values, indices
     offsets = list(np.ndindex(*kernel_size))
     vs = [xp[(Ellipsis,) + offset_slices(k, out, stride, dilation)] for k in offsets]
@@ -171,8 +182,8 @@ def max_pool_backward(g, indices, *, input_shape, unique=False):
     k = jit.kernels("pool")
     if k is not None and g.dtype.char in "fd" and indices.dtype == np.int64:
         gx = np.empty(tuple(input_shape), g.dtype)
-        k.max_pool_backward(np.ascontiguousarray(g).reshape(planes, outs),
-                            np.ascontiguousarray(indices).reshape(planes, outs), gx.reshape(planes, size))
+        parallel_for(_scatter_planes, planes, k.max_pool_backward, np.ascontiguousarray(g).reshape(planes, outs),
+                     np.ascontiguousarray(indices).reshape(planes, outs), gx.reshape(planes, size), cost=size)
         return gx
     flat = indices.reshape(planes, outs) + np.arange(planes).reshape(-1, 1) * size
     if unique:
