@@ -105,3 +105,17 @@ def test_relu_fused_matches_numpy(dtype, n):
     if n >= 4:
         assert np.signbit(got[3])  # relu(-0.0) is -0.0, as PyTorch's (NumPy's maximum gives +0.0)
     check_kernel("relu", x[::2], exact=True)  # non-contiguous: NumPy path
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_and_pool_loops_split_over_threads_match_numpy(two_threads, dtype):
+    """Large convolutions and poolings split their compiled loops by rows/samples/planes."""
+    x, w, b = _rand((16, 16, 32, 32), dtype), _rand((32, 16, 3, 3), dtype, 1), _rand((32,), dtype, 2)
+    g = _rand((16, 32, 32, 32), dtype, 3)
+    kw = dict(stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1)
+    check_kernel("conv", x, w, b, rtol=1e-4, atol=1e-4, **kw)
+    check_kernel("conv_backward_input", g, w, input_shape=x.shape, rtol=1e-4, atol=1e-3, **kw)
+    check_kernel("conv_backward_weight", x, g, weight_shape=w.shape, rtol=1e-4, atol=1e-2, **kw)
+    pool = dict(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False)
+    values, indices = check_kernel("max_pool", g, exact=True, **pool)
+    check_kernel("max_pool_backward", values, indices, input_shape=g.shape, exact=True)

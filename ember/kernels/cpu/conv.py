@@ -27,6 +27,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import jit
+from ._parallel import parallel_for
 
 __all__ = ["conv", "conv_backward_input", "conv_backward_weight", "im2col", "col2im"]
 
@@ -129,7 +130,8 @@ def _cm_columns(loops, x, ks, out, stride, padding, dilation, groups):
     rows, p = c * math.prod(ks), math.prod(out)
     cols = np.empty((c,) + _three(ks, 1) + (n,) + _three(out, 1), x.dtype)
     x = np.ascontiguousarray(x).reshape((n, c) + _three(x.shape[2:], 1))
-    loops.im2col(x, cols, *_loop_args(stride, padding, dilation))
+    parallel_for(loops.im2col, c * math.prod(ks), x, cols, *_loop_args(stride, padding, dilation),
+                 cost=n * p)
     return cols.reshape(groups, rows // groups, n, p)
 
 
@@ -138,8 +140,8 @@ def _cm_col2im(loops, cols, ks, out, spatial, stride, padding, dilation):
     _, _, n, p = cols.shape
     c = cols.shape[0] * cols.shape[1] // math.prod(ks)
     acc = np.zeros((n, c) + _three(spatial, 1), cols.dtype)
-    loops.col2im(cols.reshape((c,) + _three(ks, 1) + (n,) + _three(out, 1)), acc,
-                 *_loop_args(stride, padding, dilation))
+    parallel_for(loops.col2im, n, cols.reshape((c,) + _three(ks, 1) + (n,) + _three(out, 1)), acc,
+                 *_loop_args(stride, padding, dilation), cost=cols.size // max(n, 1))
     return acc.reshape((n, c) + tuple(spatial))
 
 
@@ -148,7 +150,8 @@ def _swap_leading(loops, a, bias=None):
     (ra, rb), rest = a.shape[:2], math.prod(a.shape[2:])
     out = np.empty((rb, ra) + a.shape[2:], a.dtype)
     bias = np.empty(0, a.dtype) if bias is None else bias.astype(a.dtype, copy=False)
-    loops.swap_leading(np.ascontiguousarray(a).reshape(ra, rb, rest), bias, out.reshape(rb, ra, rest))
+    parallel_for(loops.swap_leading, ra, np.ascontiguousarray(a).reshape(ra, rb, rest), bias,
+                 out.reshape(rb, ra, rest), cost=rb * rest)
     return out
 
 

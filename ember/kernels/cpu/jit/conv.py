@@ -64,12 +64,13 @@ def _windows(x_shape, cols_shape, stride, dilation, pad):
 
 
 @njit
-def im2col(x, cols, stride, dilation, pad):
+def im2col(x, cols, stride, dilation, pad, lo, hi):
     """``cols[c, kd, kh, kw, n, od, oh, ow] = x[n, c, id, ih, iw]``, ``i* = o* * s* + k* * d* - p*``
     (``pad``: the before-padding), 0 where that position lies outside ``x``.
 
     ``x`` (N, C, D, H, W) and ``cols`` (C, KD, KH, KW, N, OD, OH, OW) are C-contiguous. Writing
-    ``cols`` in order keeps the N planes of one channel in cache for all K offsets."""
+    ``cols`` in order keeps the N planes of one channel in cache for all K offsets. Only the
+    column rows (channel, kernel offset) ``lo:hi`` are written (parallel_for splits them)."""
     n_, c_, d_, h_, w_ = x.shape
     od_, oh_, ow_ = cols.shape[5:]
     sd, sh, sw = stride
@@ -77,8 +78,8 @@ def im2col(x, cols, stride, dilation, pad):
     one_run = sh == 1 and sw == 1 and w_ == ow_
     block = oh_ * ow_
     geo = _windows(x.shape, cols.shape, stride, dilation, pad)
-    r = 0
-    for row in range(geo.shape[0]):
+    r = lo * n_ * od_ * block
+    for row in range(lo, hi):
         c, offd, offh, offw, dlo, dhi, hlo, hhi, wlo, whi = geo[row]
         for n in range(n_):
             for od in range(od_):
@@ -113,13 +114,14 @@ def im2col(x, cols, stride, dilation, pad):
 
 
 @njit
-def col2im(cols, x, stride, dilation, pad):
+def col2im(cols, x, stride, dilation, pad, lo, hi):
     """The adjoint of ``im2col``: ``x[n, c, id, ih, iw] += cols[c, kd, kh, kw, n, od, oh, ow]`` for
     every window that reads that position; ``x`` comes in zeroed. Each position sums its
     terms in kernel-offset order, and the plane of ``x`` stays in L1 meanwhile.
 
     Clobbers ``cols``: for the one-run add (module doc) the values that belong to padding
-    positions are zeroed first, so that adding them where they wrap to changes nothing."""
+    positions are zeroed first, so that adding them where they wrap to changes nothing.
+    Only samples ``lo:hi`` are summed (each writes its own planes: parallel_for splits them)."""
     n_, c_, d_, h_, w_ = x.shape
     od_, oh_, ow_ = cols.shape[5:]
     sd, sh, sw = stride
@@ -127,7 +129,7 @@ def col2im(cols, x, stride, dilation, pad):
     one_run = sh == 1 and sw == 1 and w_ == ow_
     block = oh_ * ow_
     geo = _windows(x.shape, cols.shape, stride, dilation, pad)
-    for n in range(n_):
+    for n in range(lo, hi):
         for row in range(geo.shape[0]):
             c, offd, offh, offw, dlo, dhi, hlo, hhi, wlo, whi = geo[row]
             if hlo == hhi or wlo == whi:
@@ -159,11 +161,11 @@ def col2im(cols, x, stride, dilation, pad):
 
 
 @njit
-def swap_leading(src, bias, dst):
-    """``dst[j, i, :] = src[i, j, :] (+ bias[i])``: the (O, N, P) GEMM result as NCHW, one P-long
-    row at a time (``bias`` empty: none). Both arrays C-contiguous."""
+def swap_leading(src, bias, dst, lo, hi):
+    """``dst[j, i, :] = src[i, j, :] (+ bias[i])`` for ``i`` in ``lo:hi``: the (O, N, P) GEMM result
+    as NCHW, one P-long row at a time (``bias`` empty: none). Both arrays C-contiguous."""
     a, b, p = src.shape
-    for i in range(a):
+    for i in range(lo, hi):
         for j in range(b):
             s, d = src[i, j], dst[j, i]
             if bias.size:
