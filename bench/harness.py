@@ -77,12 +77,6 @@ def _calibrate(step, per_call, rep_seconds):
         n *= 4
 
 
-# idle time before each repeat: the previous repeat's thread pools stop spinning (PyTorch's
-# OpenMP workers and OpenBLAS's spin for a while after their last job and would otherwise
-# run on the second core during the other framework's repeat)
-SETTLE_SECONDS = 0.1
-
-
 def _timed_sampler(step, calls, per_call):
     def sample():
         t0 = time.perf_counter()
@@ -112,7 +106,6 @@ def run_workload(w, cfg, repeats, log=print):
     for _ in range(repeats):
         for impl, fn in list(samplers.items()):
             gc.collect()
-            time.sleep(SETTLE_SECONDS)
             try:
                 samples[impl].append(fn())
             except Exception as e:
