@@ -3,6 +3,7 @@ GEMMs) computes what the NumPy kernels compute, for every geometry the kernels a
 import numpy as np
 import pytest
 
+from ember.kernels.cpu import jit
 from .jit_check import check_kernel, needs_numba
 
 pytestmark = needs_numba
@@ -123,3 +124,30 @@ def test_fold(size, kernel, stride, padding, dilation, dtype):
     check_kernel("col2im", cols, **attrs, **TOL[dtype])
     check_kernel("col2im", cols[:, :, ::-1], **attrs, **TOL[dtype])     # non-contiguous
     np.testing.assert_array_equal(cols, before)                          # the input is not clobbered
+
+
+def test_weight_gradient_reuses_the_forward_columns_only_for_the_same_input():
+    """The forward keeps its columns for the weight gradient of the same input (one entry):
+    results equal a fresh computation whether the entry is hit, missed or replaced."""
+    from ember.kernels.cpu import KERNELS
+    from ember.kernels.cpu.conv import _Columns
+    rng = np.random.default_rng(0)
+    x1, x2 = (rng.standard_normal((4, 8, 9, 9)).astype(np.float32) for _ in range(2))
+    w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((4, 16, 9, 9)).astype(np.float32)
+    kw = dict(stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1)
+    with jit.disabled():
+        want1 = KERNELS["conv_backward_weight"](x1, g, weight_shape=w.shape, **kw)
+        want2 = KERNELS["conv_backward_weight"](x2, g, weight_shape=w.shape, **kw)
+    KERNELS["conv"](x1, w, None, **kw)
+    assert _Columns.entry is not None and _Columns.entry[0] is x1
+    np.testing.assert_allclose(KERNELS["conv_backward_weight"](x1, g, weight_shape=w.shape, **kw), want1,
+                               rtol=1e-4, atol=1e-4)
+    assert _Columns.entry is None                       # taken
+    KERNELS["conv"](x1, w, None, **kw)
+    KERNELS["conv"](x2, w, None, **kw)                  # replaces x1's columns
+    np.testing.assert_allclose(KERNELS["conv_backward_weight"](x1, g, weight_shape=w.shape, **kw), want1,
+                               rtol=1e-4, atol=1e-4)
+    KERNELS["conv"](x2, w, None, stride=(2, 2), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1)
+    np.testing.assert_allclose(KERNELS["conv_backward_weight"](x2, g, weight_shape=w.shape, **kw), want2,
+                               rtol=1e-4, atol=1e-4)      # another geometry: recomputed
