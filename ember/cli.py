@@ -23,7 +23,7 @@ FEATURES = [("torch", "torch", "torch", "test oracle, .pt checkpoints"),
             ("scikit-learn", "sklearn", "scikit-learn", "bundled datasets, ember demo"),
             ("onnx", "onnx", "onnx", "ONNX export / import"),
             ("onnxruntime", "onnxruntime", "onnxruntime", "running exported ONNX models"),
-            ("numba", "numba", "numba", "compiled CPU kernels"),
+            ("numba", "numba", "numba", "fused CPU loops (a dependency; EMBER_JIT=0 turns them off)"),
             ("cupy", "cupy", "cupy", "CUDA backend"),
             ("mpi4py", "mpi4py", "mpi4py", "distributed training over MPI"),
             ("grpcio", "grpc", "grpcio", "gRPC serving"),
@@ -121,6 +121,9 @@ def info(args):
         print(f"  {var:<23}{os.environ.get(var, 'unset')}")
     for line in _blas():
         print(f"  blas         {line}")
+    from .kernels.cpu import _parallel
+    print(f"  ember        {_parallel.get_threads()} threads for loops of >= {2 * _parallel.MIN_PER_THREAD} elements "
+          f"(ember.set_num_threads)")
     return 0
 
 
