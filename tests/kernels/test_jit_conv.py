@@ -130,7 +130,7 @@ def test_weight_gradient_reuses_the_forward_columns_only_for_the_same_input():
     """The forward keeps its columns for the weight gradient of the same input (one entry):
     results equal a fresh computation whether the entry is hit, missed or replaced."""
     from ember.kernels.cpu import KERNELS
-    from ember.kernels.cpu.conv import _Columns
+    from ember.kernels.cpu.conv import _COLUMNS
     rng = np.random.default_rng(0)
     x1, x2 = (rng.standard_normal((4, 8, 9, 9)).astype(np.float32) for _ in range(2))
     w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
@@ -140,10 +140,10 @@ def test_weight_gradient_reuses_the_forward_columns_only_for_the_same_input():
         want1 = KERNELS["conv_backward_weight"](x1, g, weight_shape=w.shape, **kw)
         want2 = KERNELS["conv_backward_weight"](x2, g, weight_shape=w.shape, **kw)
     KERNELS["conv"](x1, w, None, **kw)
-    assert _Columns.entry is not None and _Columns.entry[0] is x1
+    assert _COLUMNS.entry is not None and _COLUMNS.entry[0] is x1
     np.testing.assert_allclose(KERNELS["conv_backward_weight"](x1, g, weight_shape=w.shape, **kw), want1,
                                rtol=1e-4, atol=1e-4)
-    assert _Columns.entry is None                       # taken
+    assert _COLUMNS.entry is None                       # taken
     KERNELS["conv"](x1, w, None, **kw)
     KERNELS["conv"](x2, w, None, **kw)                  # replaces x1's columns
     np.testing.assert_allclose(KERNELS["conv_backward_weight"](x1, g, weight_shape=w.shape, **kw), want1,
@@ -151,3 +151,18 @@ def test_weight_gradient_reuses_the_forward_columns_only_for_the_same_input():
     KERNELS["conv"](x2, w, None, stride=(2, 2), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1)
     np.testing.assert_allclose(KERNELS["conv_backward_weight"](x2, g, weight_shape=w.shape, **kw), want2,
                                rtol=1e-4, atol=1e-4)      # another geometry: recomputed
+
+
+def test_weight_gradient_reuses_the_input_gradients_layout_only_for_the_same_gradient():
+    from ember.kernels.cpu import KERNELS
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 8, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    g1, g2 = (rng.standard_normal((4, 16, 9, 9)).astype(np.float32) for _ in range(2))
+    kw = dict(stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1)
+    with jit.disabled():
+        want1, want2 = (KERNELS["conv_backward_weight"](x, g, weight_shape=w.shape, **kw) for g in (g1, g2))
+    for g, want in ((g1, want1), (g2, want2)):
+        KERNELS["conv_backward_input"](g1, w, input_shape=x.shape, **kw)   # keeps g1's layout
+        np.testing.assert_allclose(KERNELS["conv_backward_weight"](x, g, weight_shape=w.shape, **kw), want,
+                                   rtol=1e-4, atol=1e-4)

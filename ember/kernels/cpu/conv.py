@@ -155,22 +155,28 @@ def _swap_leading(loops, a, bias=None):
     return out
 
 
-class _Columns:
-    """The last forward's columns, for the weight gradient of the same call (PyTorch's training
-    convolutions keep such a workspace too): rebuilding them there cost ~1 ms of the bench
-    CNN's 20 ms step. One entry, taken (and dropped) by the gradient; kept only up to
-    ``MAX_BYTES``, and found again only for the very same input array and geometry."""
+class _OneEntry:
+    """One array kept from a kernel call for the next call that needs it for the same input
+    (PyTorch's training convolutions keep such workspaces too): taken (and dropped) by that
+    call, kept only up to ``MAX_BYTES``, found again only for the very same input array and
+    geometry, so a hit always equals recomputing it."""
     MAX_BYTES = 32 << 20
-    entry = None
 
-    @classmethod
-    def keep(cls, x, key, cols):
-        cls.entry = (x, key, cols) if cols.nbytes <= cls.MAX_BYTES else None
+    def __init__(self):
+        self.entry = None
 
-    @classmethod
-    def take(cls, x, key):
-        e, cls.entry = cls.entry, None
+    def keep(self, x, key, value):
+        self.entry = (x, key, value) if value.nbytes <= self.MAX_BYTES else None
+
+    def take(self, x, key):
+        e, self.entry = self.entry, None
         return e[2] if e is not None and e[0] is x and e[1] == key else None
+
+
+# the forward's columns, for the weight gradient of the same input (rebuilding them cost ~1 ms
+# of the bench CNN's 20 ms step); the gradient in (O, N * P) layout, made by the input gradient
+# and needed again by the weight gradient of the same call
+_COLUMNS, _SWAPPED_GRAD = _OneEntry(), _OneEntry()
 
 
 def _conv_compiled(loops, x, w, b, stride, padding, dilation, groups):
@@ -178,7 +184,7 @@ def _conv_compiled(loops, x, w, b, stride, padding, dilation, groups):
     n, o, ks = x.shape[0], w.shape[0], w.shape[2:]
     out = out_shape(x.shape[2:], ks, stride, padding, dilation)
     cols = _cm_columns(loops, x, ks, out, stride, padding, dilation, groups)     # (G, Cg * K, N, P)
-    _Columns.keep(x, (tuple(ks), out, stride, padding, dilation, groups), cols)
+    _COLUMNS.keep(x, (tuple(ks), out, stride, padding, dilation, groups), cols)
     _, rows, _, p = cols.shape
     wm = w.reshape(groups, o // groups, rows)
     if _one_gemm(rows, p):
@@ -198,6 +204,7 @@ def _conv_backward_input_compiled(loops, g, w, spatial, stride, padding, dilatio
     wt = w.reshape(groups, o // groups, rows).transpose(0, 2, 1)                 # (G, Cg * K, O/g)
     if _one_gemm(rows, p):
         gm = _swap_leading(loops, g).reshape(groups, o // groups, n * p)         # (G, O/g, N * P)
+        _SWAPPED_GRAD.keep(g, groups, gm)
         cols = np.matmul(wt, gm).reshape(groups, rows, n, p)
     else:  # per sample, written straight into the channel-major layout
         cols = np.empty((groups, rows, n, p), g.dtype)
@@ -208,12 +215,14 @@ def _conv_backward_input_compiled(loops, g, w, spatial, stride, padding, dilatio
 def _conv_backward_weight_compiled(loops, x, g, weight_shape, stride, padding, dilation, groups):
     """Per group, g (O/g, N * P) times the columns' transpose: the sum over samples is the GEMM's."""
     n, o, ks = g.shape[0], g.shape[1], tuple(weight_shape[2:])
-    cols = _Columns.take(x, (ks, tuple(g.shape[2:]), stride, padding, dilation, groups))
+    cols = _COLUMNS.take(x, (ks, tuple(g.shape[2:]), stride, padding, dilation, groups))
     if cols is None:
         cols = _cm_columns(loops, x, ks, g.shape[2:], stride, padding, dilation, groups)  # (G, Cg * K, N, P)
     _, rows, _, p = cols.shape
     if rows >= _ONE_GEMM_MIN_COLUMNS:
-        gm = _swap_leading(loops, g).reshape(groups, o // groups, n * p)
+        gm = _SWAPPED_GRAD.take(g, groups)
+        if gm is None:
+            gm = _swap_leading(loops, g).reshape(groups, o // groups, n * p)
         # cols g^T rather than g cols^T: OpenBLAS is slower on a short-wide output with long K
         gw = np.matmul(cols.reshape(groups, rows, n * p), gm.transpose(0, 2, 1)).transpose(0, 2, 1)
     else:
