@@ -3,12 +3,15 @@
 The op tests check the fused path against PyTorch (it is the default); these checks keep
 the NumPy fallback (lite runtime, no numba, ``EMBER_JIT=0``) computing the same thing.
 """
+import os
+
 import numpy as np
 import pytest
 
 from ember.kernels.cpu import KERNELS, jit
 
-needs_numba = pytest.mark.skipif(not jit.available(), reason="numba not installed")
+needs_numba = pytest.mark.skipif(not jit.available() or os.environ.get("EMBER_JIT") == "0",
+                                 reason="fused loops unavailable (numba not installed, or EMBER_JIT=0)")
 
 
 def _copy(a):

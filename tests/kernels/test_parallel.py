@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ember.kernels.cpu import KERNELS, _parallel
-from .jit_check import check_kernel
+from .jit_check import check_kernel, needs_numba
 
 BIG = 2 * _parallel.MIN_PER_THREAD + 123  # odd size: the slices do not divide evenly
 
@@ -96,6 +96,7 @@ def test_split_works_in_a_forked_child():
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 
+@needs_numba
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n", [0, 1, 37, BIG])
 def test_relu_fused_matches_numpy(dtype, n):
