@@ -120,3 +120,18 @@ def test_conv_and_pool_loops_split_over_threads_match_numpy(two_threads, dtype):
     pool = dict(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False)
     values, indices = check_kernel("max_pool", g, exact=True, **pool)
     check_kernel("max_pool_backward", values, indices, input_shape=g.shape, exact=True)
+
+
+def test_a_family_that_fails_to_load_falls_back_to_numpy(monkeypatch):
+    from ember.kernels.cpu import jit
+    monkeypatch.setattr(jit, "_modules", {})
+    monkeypatch.setattr(jit, "_enabled", True)
+
+    def broken(name):
+        raise RuntimeError("no LLVM here")
+    monkeypatch.setattr(jit.importlib, "import_module", broken)
+    with pytest.warns(RuntimeWarning, match="fused activation loops failed to load"):
+        assert jit.kernels("activation") is None
+    assert jit.kernels("norm") is None  # disabled from then on
+    x = _rand((5,))
+    np.testing.assert_array_equal(KERNELS["relu"](x), np.maximum(x, 0))

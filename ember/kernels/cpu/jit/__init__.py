@@ -15,6 +15,7 @@ instead, which sleep when idle.
 import contextlib
 import importlib
 import os
+import warnings
 
 __all__ = ["kernels", "disabled", "available", "preload"]
 
@@ -61,8 +62,20 @@ def kernels(family):
         if not available():
             return None
         _refresh_stamp(family)
-        mod = _modules[family] = importlib.import_module(f"{__name__}.{family}")
+        try:
+            mod = importlib.import_module(f"{__name__}.{family}")
+        except Exception as e:  # a numba that cannot build our loops here: run the NumPy kernels
+            _disable(f"ember: the fused {family} loops failed to load ({type(e).__name__}: {e}); "
+                     f"using the NumPy kernels")
+            return None
+        _modules[family] = mod
     return mod
+
+
+def _disable(message):
+    global _enabled
+    _enabled = False
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def preload():
@@ -73,7 +86,11 @@ def preload():
     if k is not None:
         import numpy as np
         x = np.zeros(1, np.float32)
-        k.relu(x, x, 0, 1)
+        try:
+            k.relu(x, x, 0, 1)
+        except Exception as e:  # numba could not compile or load code on this machine
+            _disable(f"ember: numba failed to run a fused loop ({type(e).__name__}: {e}); "
+                     f"using the NumPy kernels")
 
 
 @contextlib.contextmanager
