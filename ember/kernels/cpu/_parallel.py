@@ -19,7 +19,6 @@ __all__ = ["parallel_for", "split_ufunc", "worth_splitting", "set_threads", "get
 MIN_PER_THREAD = 1 << 18
 _ALIGN = 64  # slice starts on multiples of this many elements (whole cache lines)
 
-_threads = None
 _pool = None
 _pool_lock = threading.Lock()
 
