@@ -7,18 +7,21 @@ from ...ops.registry import FUNCTIONS
 __all__ = ["linear", "bilinear"]
 
 
+def _common_case(input, weight, bias):
+    """Tensors of one dtype, a 2-D weight matching the input's last dim, a bias of its rows or
+    none: checked on the arrays directly (this runs once per layer call)."""
+    try:
+        x, w = input._data, weight._data
+        return (w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1] and x.dtype == w.dtype
+                and (bias is None or (bias._data.dtype == x.dtype and bias._data.shape == (w.shape[0],))))
+    except AttributeError:
+        return False
+
+
 def linear(input, weight, bias=None):
     r"""Affine map :math:`y = x W^T + b` over the last dim of ``input`` (any leading dims)."""
-    try:  # the common case, checked on the arrays directly (this runs once per layer call)
-        x, w = input._data, weight._data
-        if w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1] and x.dtype == w.dtype:
-            if bias is None:
-                return R.apply(LINEAR, input, weight)
-            b = bias._data
-            if b.dtype == x.dtype and b.shape == (w.shape[0],):
-                return R.apply(LINEAR, input, weight, bias)
-    except AttributeError:
-        pass
+    if _common_case(input, weight, bias):
+        return R.apply(LINEAR, input, weight) if bias is None else R.apply(LINEAR, input, weight, bias)
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"ember.linear: input and weight must be tensors, got {type(input).__name__} and "
                         f"{type(weight).__name__}")
@@ -40,19 +43,13 @@ def linear(input, weight, bias=None):
     return R.apply(LINEAR, input, weight, bias)
 
 
-
 def _linear_relu(input, weight, bias=None):
     """``relu(linear(input, weight, bias))`` as one op (the GEMM, then bias and relu in one pass)
     when the arguments are the common case; otherwise the two functions."""
-    try:
-        x, w = input._data, weight._data
-        if (w.ndim == 2 and x.ndim and x.shape[-1] == w.shape[1] and x.dtype == w.dtype
-                and (bias is None or (bias._data.dtype == x.dtype and bias._data.shape == (w.shape[0],)))):
-            return R.apply(LINEAR_RELU, input, weight) if bias is None else \
-                R.apply(LINEAR_RELU, input, weight, bias)
-    except AttributeError:
-        pass
+    if _common_case(input, weight, bias):
+        return R.apply(LINEAR_RELU, input, weight) if bias is None else R.apply(LINEAR_RELU, input, weight, bias)
     return FUNCTIONS["relu"](linear(input, weight, bias))
+
 
 def bilinear(input1, input2, weight, bias=None):
     r""":math:`y_o = x_1^T A_o x_2 + b_o` with ``weight`` A of shape (out, in1, in2)."""
