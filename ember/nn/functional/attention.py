@@ -289,20 +289,15 @@ def _self_attention_batch_first(x, num_heads, in_proj_weight, in_proj_bias, out_
     layout throughout: one in-projection GEMM, q/k/v as strided views of its (B, L, 3, H, hd)
     result (no copies, and one gradient buffer instead of a cat), heads merged once before the
     out-projection. Same math as the sequence-first path (PyTorch's), fewer transposes.
-    ``attn_mask``: None or (L, L), bool (True = masked) or float (added)."""
+    ``attn_mask``: None or (L, L), bool (True = masked) or float (added); given when
+    ``is_causal`` (the caller leaves the missing-mask error to the general path)."""
     B, L, E = x.shape
-    hd = E // num_heads
-    if hd * num_heads != E:
-        raise RuntimeError(f"ember.multi_head_attention_forward: embed_dim {E} not divisible by num_heads "
-                           f"{num_heads}")
+    hd = E // num_heads  # MultiheadAttention checked that num_heads divides E
     # unbind along the "3" dim of (B, L, 3, H, hd): its backward stacks the three gradients
     # straight into the projection's layout (one copy), where unbinding a permuted
     # (3, B, H, L, hd) view would stack and then copy again to undo the permute
     qkv = linear(x, in_proj_weight, in_proj_bias).reshape(B, L, 3, num_heads, hd)
     q, k, v = (t.transpose(1, 2) for t in qkv.unbind(2))                   # (B, H, L, hd) views
-    if is_causal and attn_mask is None:
-        raise RuntimeError("ember.multi_head_attention_forward: need attn_mask if specifying the is_causal hint "
-                           "(you may use Transformer.generate_square_subsequent_mask to create it)")
     mask = None if is_causal else _float_mask(attn_mask, x.dtype, "attn_mask", "multi_head_attention_forward")
     out = scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal)     # (B, H, L, hd)
     return linear(out.transpose(1, 2).reshape(B, L, E), out_proj_weight, out_proj_bias)

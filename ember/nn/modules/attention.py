@@ -86,7 +86,9 @@ class MultiheadAttention(Module):
         if (self.batch_first and batched and query is key is value and not need_weights
                 and key_padding_mask is None and self._qkv_same_embed_dim and self.bias_k is None
                 and not self.add_zero_attn and isinstance(query, Tensor) and query.shape[-1] == self.embed_dim
-                and (attn_mask is None or (attn_mask.ndim == 2 and tuple(attn_mask.shape) == (query.shape[1],) * 2))):
+                and (attn_mask is None and not is_causal
+                     or attn_mask is not None and attn_mask.ndim == 2
+                     and tuple(attn_mask.shape) == (query.shape[1],) * 2)):
             return _self_attention_batch_first(
                 query, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
                 self.out_proj.bias, attn_mask, is_causal, self.dropout if self.training else 0.0), None
