@@ -338,11 +338,11 @@ _EXP_MAX = 80.0
 _FUSED_ROW_MAX = 65536  # longer rows: NumPy's pairwise sums, more accurate than the loops' lanes
 
 
-def _fused(name, dim, *arrays):
+def _fused(name, dim, *arrays, extra=()):
     """The compiled loop ``name`` (jit/softmax.py: 1.2-3x faster on the attention's (16, 4, 64, 64))
-    over the rows of ``arrays``, or None where it does not apply: float32/64 arrays of one dtype
-    and shape, ``dim`` the last dim, rows of 1 to _FUSED_ROW_MAX elements. The output is
-    C-contiguous, of the arrays' shape."""
+    over the rows of ``arrays`` (then the ``extra`` arguments), or None where it does not apply:
+    float32/64 arrays of one dtype and shape, ``dim`` the last dim, rows of 1 to
+    _FUSED_ROW_MAX elements. The output is C-contiguous, of the arrays' shape."""
     a = arrays[0]
     if a.dtype not in (_F32, _F64) or dim % a.ndim != a.ndim - 1 or not a.size or a.shape[dim] > _FUSED_ROW_MAX:
         return None
@@ -354,7 +354,7 @@ def _fused(name, dim, *arrays):
         return None
     rows = [np.ascontiguousarray(b).reshape(-1, a.shape[dim]) for b in arrays]
     out = np.empty_like(rows[0])
-    getattr(k, name)(*rows, out)
+    getattr(k, name)(*rows, *extra, out)
     return out.reshape(a.shape)
 
 
@@ -414,17 +414,13 @@ def softmax_backward(g, y, *, dim):
 def scaled_softmax(x, bias, *, scale):
     """``softmax(x * scale + bias)`` along the last dim; ``bias`` broadcasts against ``x`` (the
     scaled, masked attention scores). Fused: rows of ``x`` with a bias of the last two dims."""
-    n = x.shape[-1]
+    n, t = x.shape[-1], x.dtype.type
     b2 = bias.reshape(-1, n) if bias.ndim >= 1 and bias.shape[-1] == n and x.ndim >= 2 else None
-    if (b2 is not None and x.size and x.dtype in (_F32, _F64) and bias.dtype == x.dtype and n <= _FUSED_ROW_MAX
-            and b2.shape[0] in (1, x.shape[-2]) and bias.ndim <= x.ndim):  # bias rows: one, or one per row
-        k = jit.kernels("softmax")
-        if k is not None:
-            rows = np.ascontiguousarray(x).reshape(-1, n)
-            out = np.empty_like(rows)
-            k.scaled_softmax(rows, np.ascontiguousarray(b2), x.dtype.type(scale), out)
-            return out.reshape(x.shape)
-    t = x.dtype.type
+    if b2 is not None and bias.dtype == x.dtype and b2.shape[0] in (1, x.shape[-2]) and bias.ndim <= x.ndim:
+        # bias rows: one, or one per row of x's last two dims
+        r = _fused("scaled_softmax", x.ndim - 1, x, extra=(np.ascontiguousarray(b2), t(scale)))
+        if r is not None:
+            return r
     return softmax(np.add(np.multiply(x, t(scale)), bias.astype(x.dtype, copy=False)), dim=x.ndim - 1)
 
 
