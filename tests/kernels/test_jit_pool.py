@@ -6,11 +6,11 @@ index for index: the first maximum on ties, the last nan, -inf next to the paddi
 import numpy as np
 import pytest
 
-from ember.kernels.cpu import KERNELS, jit
-from .jit_check import both_paths, check_kernel
+from ember.kernels.cpu import KERNELS
+from .jit_check import both_paths, check_kernel, needs_numba
 
 # without the fused loops (no numba, or EMBER_JIT=0) both paths are the NumPy one
-pytestmark = pytest.mark.skipif(jit.kernels("pool") is None, reason="fused loops unavailable")
+pytestmark = needs_numba
 
 DTYPES = [np.float32, np.float64]
 
