@@ -2,6 +2,8 @@
 from . import registry as R  # noqa: F401
 from .registry import register, export, METHODS, FUNCTIONS, call  # noqa: F401
 from .activation import RELU_BACKWARD
+from .scan import SCALED_SOFTMAX, SCALED_SOFTMAX_BACKWARD
+from ..autograd.grad_mode import STATE
 
 
 # --- linear -----------------------------------------------------------------------------
@@ -22,6 +24,35 @@ LINEAR = register("linear", _linear_backward, save="i", skip=(2,),
 LINEAR_RELU = register("linear_relu", lambda ctx, g: _linear_backward(ctx, R.apply(RELU_BACKWARD, g, ctx.out)),
                        save="io", skip=(2,),
                        doc="relu(x W^T + b): a feed-forward block's first layer, bias and relu in one pass.")
+
+
+# --- attention --------------------------------------------------------------------------
+def _packed_attention_vjp(qkv, bias, g, num_heads, scale):
+    """The backward of packed_attention written with differentiable ops (for create_graph):
+    the probabilities are recomputed from qkv so that the graph reaches it through them."""
+    B, L, n = qkv.shape
+    q, k, v = (t.transpose(1, 2) for t in qkv.reshape(B, L, 3, num_heads, -1).unbind(2))
+    p = R.apply(SCALED_SOFTMAX, q @ k.transpose(-2, -1), bias, scale=scale)
+    go = g.reshape(B, L, num_heads, -1).transpose(1, 2)
+    ds = R.apply(SCALED_SOFTMAX_BACKWARD, go @ v.transpose(-2, -1), p, scale=scale)
+    grads = (ds @ k, ds.transpose(-2, -1) @ q, p.transpose(-2, -1) @ go)
+    return FUNCTIONS["stack"]([t.transpose(1, 2) for t in grads], 2).reshape(B, L, n)
+
+
+def _packed_attention_backward(ctx, g, _):
+    # the second output (the probabilities) only carries state to this rule: its gradient is ignored
+    qkv, bias = ctx.inputs
+    if STATE.enabled:
+        return _packed_attention_vjp(qkv, bias, g, ctx.num_heads, ctx.scale), None
+    return R.apply(PACKED_ATTENTION_BACKWARD, g, qkv, ctx.outs[1], num_heads=ctx.num_heads, scale=ctx.scale), None
+
+
+PACKED_ATTENTION = register(
+    "packed_attention", _packed_attention_backward, save="io",
+    doc="softmax(q k^T * scale + bias) v per head for q, k, v the thirds of a packed projection (B, L, 3E) and "
+        "a constant additive mask bias; outputs (B, L, E) with the heads merged, and the probabilities (B, H, L, L) "
+        "for the backward (not differentiable).")
+PACKED_ATTENTION_BACKWARD = register("packed_attention_backward", None)
 
 
 # --- dropout ----------------------------------------------------------------------------

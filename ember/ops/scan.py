@@ -85,14 +85,23 @@ METHODS["cumprod_"] = inplace(cumprod, "cumprod_")
 
 
 # --- softmax -------------------------------------------------------------------------------------------
-def _softmax_backward_backward(ctx, gg):
+def _softmax_vjp_backward(ctx, gg, dim):
     # out = y * (g - s), s = sum(g * y): d/dg = y * (gg - sum(gg * y)); d/dy = gg * (g - s) - sum(gg * y) * g
     g, y = ctx.inputs
-    ax = _axes(g, ctx.dim)
+    ax = _axes(g, dim)
     ggy = R.apply(SUM, gg * y, dim=ax, keepdim=True)
     dg = y * (gg - ggy) if ctx.needs(0) else None
     dy = gg * (g - R.apply(SUM, g * y, dim=ax, keepdim=True)) - ggy * g if ctx.needs(1) else None
     return dg, dy
+
+
+def _softmax_backward_backward(ctx, gg):
+    return _softmax_vjp_backward(ctx, gg, ctx.dim)
+
+
+def _scaled_softmax_backward_backward(ctx, gg):
+    # scaled_softmax_backward is softmax_backward (last dim) times scale: linear in its incoming gradient
+    return _softmax_vjp_backward(ctx, gg * ctx.scale, len(ctx.shapes[0]) - 1)
 
 
 def _log_softmax_backward_backward(ctx, gg):
@@ -111,10 +120,13 @@ LOG_SOFTMAX = register("log_softmax", lambda ctx, g: R.apply(LOG_SOFTMAX_BACKWAR
 SOFTMAX_BACKWARD = register("softmax_backward", _softmax_backward_backward, promote="common")
 SCALED_SOFTMAX = register(
     "scaled_softmax",
-    lambda ctx, g: (R.apply(SOFTMAX_BACKWARD, g, ctx.out, dim=len(ctx.shapes[0]) - 1) * ctx.scale, None),
+    lambda ctx, g: (R.apply(SCALED_SOFTMAX_BACKWARD, g, ctx.out, scale=ctx.scale), None),
     save="o", promote="common",
     doc="softmax(x * scale + bias) along the last dim, bias a constant broadcast against x (no gradient): "
         "the scaled, masked attention scores in one pass.")
+SCALED_SOFTMAX_BACKWARD = register(
+    "scaled_softmax_backward", _scaled_softmax_backward_backward, promote="common",
+    doc="softmax_backward along the last dim, times scale: the gradient of scaled_softmax in one pass.")
 LOG_SOFTMAX_BACKWARD = register("log_softmax_backward", _log_softmax_backward_backward, promote="common")
 
 

@@ -17,13 +17,13 @@ from ._memory import tune_malloc  # noqa: E402
 tune_malloc()
 
 from . import (elementwise, activation, reduce, movement, indexing, linalg, sorting,  # noqa: E402
-               nn, conv, pool, norm, loss, recurrent)
+               nn, attention, conv, pool, norm, loss, recurrent)
 
 # Kernels by op name. A dict, not the package's attributes: a submodule's name
 # (norm, conv, ...) would shadow a kernel of the same name.
 KERNELS = {}
-for _mod in (elementwise, activation, reduce, movement, indexing, linalg, sorting, nn, conv, pool,
-             norm, loss, recurrent):
+for _mod in (elementwise, activation, reduce, movement, indexing, linalg, sorting, nn, attention, conv,
+             pool, norm, loss, recurrent):
     for _name in _mod.__all__:
         if _name in KERNELS:
             raise ValueError(f"kernel {_name!r} defined twice ({_mod.__name__})")

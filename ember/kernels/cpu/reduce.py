@@ -14,7 +14,7 @@ __all__ = ["sum_to_size", "reduce_grad", "sum", "mean", "prod", "nansum", "nanme
            "select_along_backward", "var_mean", "std_mean", "logsumexp", "norm", "all", "any",
            "count_nonzero", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp",
            "softmax", "log_softmax", "softmax_backward", "log_softmax_backward", "scaled_softmax",
-           "median", "median_dim"]
+           "scaled_softmax_backward", "median", "median_dim"]
 
 _HALF = frozenset((np.dtype(np.float16), np_dtype("bfloat16")))  # a set: `in` hashes, no == chain
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -422,6 +422,17 @@ def scaled_softmax(x, bias, *, scale):
         if r is not None:
             return r
     return softmax(np.add(np.multiply(x, t(scale)), bias.astype(x.dtype, copy=False)), dim=x.ndim - 1)
+
+
+def scaled_softmax_backward(g, y, *, scale):
+    """``softmax_backward`` along the last dim times ``scale``: the gradient of ``scaled_softmax``
+    with output ``y`` w.r.t. its scores, in one pass."""
+    if g.ndim and g.size:
+        r = _fused("scaled_softmax_backward", g.ndim - 1, g, y, extra=(g.dtype.type(scale),))
+        if r is not None:
+            return r
+    r = softmax_backward(g, y, dim=g.ndim - 1 if g.ndim else 0)
+    return np.multiply(r, r.dtype.type(scale), out=r if r.ndim else None)
 
 
 def log_softmax_backward(g, y, *, dim):

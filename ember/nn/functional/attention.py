@@ -17,6 +17,7 @@ from .dropout import dropout as _dropout
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
 
 _SCALED_SOFTMAX = OPS["scaled_softmax"]
+_PACKED_ATTENTION = OPS["packed_attention"]
 
 
 def _float_mask(mask, dtype, name, op):
@@ -288,19 +289,40 @@ def _self_attention_batch_first(x, num_heads, in_proj_weight, in_proj_bias, out_
     """MultiheadAttention(x, x, x) on batch-first x (B, L, E) without weights, in the batch-first
     layout throughout: one in-projection GEMM, q/k/v as strided views of its (B, L, 3, H, hd)
     result (no copies, and one gradient buffer instead of a cat), heads merged once before the
-    out-projection. Same math as the sequence-first path (PyTorch's), fewer transposes.
+    out-projection. Same math as the sequence-first path (PyTorch's), fewer transposes. With a
+    constant mask and no dropout the core between the two projections is one op.
     ``attn_mask``: None or (L, L), bool (True = masked) or float (added); given when
     ``is_causal`` (the caller leaves the missing-mask error to the general path)."""
     B, L, E = x.shape
     hd = E // num_heads  # MultiheadAttention checked that num_heads divides E
+    mask = None if is_causal else _float_mask(attn_mask, x.dtype, "attn_mask", "multi_head_attention_forward")
+    dt = x._data.dtype
+    bias = _constant_bias(mask, is_causal, L, dt) if dropout_p == 0.0 and dt.char in "fd" else None
+    if bias is not None:  # the core (heads split, attention, heads merged) in one op: kernels/cpu/attention.py
+        qkv = linear(x, in_proj_weight, in_proj_bias)
+        out, _ = R.apply(_PACKED_ATTENTION, qkv, _wrap(bias), num_heads=num_heads, scale=1.0 / math.sqrt(hd))
+        return linear(out, out_proj_weight, out_proj_bias)
     # unbind along the "3" dim of (B, L, 3, H, hd): its backward stacks the three gradients
     # straight into the projection's layout (one copy), where unbinding a permuted
     # (3, B, H, L, hd) view would stack and then copy again to undo the permute
     qkv = linear(x, in_proj_weight, in_proj_bias).reshape(B, L, 3, num_heads, hd)
     q, k, v = (t.transpose(1, 2) for t in qkv.unbind(2))                   # (B, H, L, hd) views
-    mask = None if is_causal else _float_mask(attn_mask, x.dtype, "attn_mask", "multi_head_attention_forward")
     out = scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal)     # (B, H, L, hd)
     return linear(out.transpose(1, 2).reshape(B, L, E), out_proj_weight, out_proj_bias)
+
+
+def _constant_bias(mask, is_causal, L, dtype):
+    """The additive (L, L) or (1, L) mask of a self-attention as an array, or None where the
+    packed op does not apply: a mask that wants a gradient, or a query row masked everywhere
+    (softmax would give nan; the general path gives zeros, as PyTorch)."""
+    if is_causal:
+        return np.where(np.tri(L, dtype=bool), 0, -np.inf).astype(dtype)
+    if mask is None:
+        return np.zeros((1, L), dtype)
+    if mask.requires_grad:
+        return None
+    bias = mask._data.astype(dtype, copy=False)
+    return None if np.isneginf(bias).all(-1).any() else bias
 
 
 def _heads(t, static, B, H, hd, name, op):

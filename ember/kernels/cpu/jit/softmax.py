@@ -48,6 +48,16 @@ def softmax_backward(g, y, out):
 
 
 @njit
+def scaled_softmax_backward(g, y, scale, out):
+    """``softmax_backward`` times ``scale``: the gradient of ``scaled_softmax`` w.r.t. its scores."""
+    for r in range(g.shape[0]):
+        gr, yr, o = g[r], y[r], out[r]
+        s = row_dot(gr, yr)
+        for j in range(gr.size):
+            o[j] = (gr[j] - s) * yr[j] * scale
+
+
+@njit
 def log_softmax_backward(g, y, out):
     for r in range(g.shape[0]):
         gr, yr, o = g[r], y[r], out[r]
