@@ -7,7 +7,7 @@ import pytest
 import ember
 from ember.kernels.cpu import jit
 from ember.nn.functional.linear import _linear_relu
-from helpers import check_op, check_gradcheck, torch
+from helpers import check_op, check_gradcheck, check_module, torch
 
 
 @pytest.mark.parametrize("fused", [True, False], ids=["fused", "numpy"])
@@ -43,3 +43,25 @@ def test_transformer_layer_uses_it_unless_hooked():
     layer.linear1.register_forward_hook(lambda m, args, out: seen.append(out.shape))
     np.testing.assert_allclose(layer(x).detach().numpy(), fused.detach().numpy(), rtol=1e-6, atol=1e-6)
     assert seen == [(2, 3, 16)]
+
+
+def test_sequential_runs_linear_relu_pairs_as_one_op():
+    """Sequential(Linear, ReLU, ...) fuses each plain pair (an in-place ReLU too) and matches torch's
+    forward and gradients; hooks on either module, or a Linear subclass, keep the two calls."""
+    e = ember.nn.Sequential(ember.nn.Linear(6, 5), ember.nn.ReLU(inplace=True), ember.nn.Linear(5, 4),
+                            ember.nn.ReLU(), ember.nn.Linear(4, 3), ember.nn.ReLU())
+    t = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.ReLU(), torch.nn.Linear(5, 4), torch.nn.ReLU(),
+                            torch.nn.Linear(4, 3), torch.nn.ReLU())
+    check_module(e, t, [(7, 6)])
+    x = ember.randn(7, 6, requires_grad=True)
+    assert e(x).grad_fn.name == "linear_relu_backward"
+    seen = []
+    e[3].register_forward_hook(lambda m, args, out: seen.append(("relu", tuple(args[0].shape))))
+    e[0].register_forward_pre_hook(lambda m, args: seen.append(("linear", tuple(args[0].shape))))
+    fused = e(x)
+    assert seen == [("linear", (7, 6)), ("relu", (7, 4))]
+    assert fused.grad_fn.name == "linear_relu_backward"  # the last pair has no hooks
+
+    class MyLinear(ember.nn.Linear):
+        pass
+    assert ember.nn.Sequential(MyLinear(6, 5), ember.nn.ReLU())(x).grad_fn.name == "relu_backward"

@@ -6,6 +6,7 @@ import operator
 from collections import OrderedDict, abc
 
 from .module import Module
+from .linear import _linear_then_relu, _linear_relu_call
 from ..._tensor import Tensor
 from ..parameter import Parameter
 
@@ -132,8 +133,16 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
-        for m in self._modules.values():
-            input = m(input)
+        mods = tuple(self._modules.values())
+        i, n = 0, len(mods)
+        while i < n:
+            m = mods[i]
+            if i + 1 < n and _linear_then_relu(m, mods[i + 1]):  # Linear, ReLU: one fused op
+                input = _linear_relu_call(m, input)
+                i += 2
+            else:
+                input = m(input)
+                i += 1
         return input
 
 

@@ -4,7 +4,9 @@ import math
 from .module import Module
 from ..parameter import Parameter
 from ... import creation as _c
+from .activation import ReLU
 from .. import functional as F
+from ..functional.linear import _linear_relu
 from .. import init
 
 __all__ = ["Identity", "Linear", "Bilinear"]
@@ -80,3 +82,20 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+def _no_hooks(m):
+    return not (m._forward_pre_hooks or m._forward_hooks)
+
+
+def _linear_then_relu(linear, activation):
+    """Whether ``activation(linear(x))`` may run as one ``linear_relu`` op (the GEMM, then bias
+    and relu in one pass): a plain Linear followed by F.relu or a plain ReLU, no hooks on either
+    module that must see its own call. The linear's output is never visible, so an in-place
+    ReLU gives the same result."""
+    return (type(linear) is Linear and _no_hooks(linear)
+            and (activation is F.relu or type(activation) is ReLU and _no_hooks(activation)))
+
+
+def _linear_relu_call(linear, x):
+    return _linear_relu(x, linear.weight, linear.bias)

@@ -5,13 +5,12 @@ import numpy as np
 
 from .module import Module
 from .container import ModuleList
-from .linear import Linear
+from .linear import Linear, _linear_then_relu, _linear_relu_call
 from .attention import MultiheadAttention
 from .dropout import Dropout
 from .normalization import LayerNorm
 from .activation import ReLU, GELU
 from .. import functional as F
-from ..functional.linear import _linear_relu
 from .. import init
 from ... import dtypes as _dt
 from ..._tensor import _wrap
@@ -31,12 +30,9 @@ def _get_clones(module, n):
 
 
 def _linear_activation(linear, activation, x):
-    """``activation(linear(x))``; a plain Linear followed by ReLU runs as one fused op (the GEMM,
-    then bias and relu in one pass), unless hooks on either module must see the call."""
-    if (type(linear) is Linear and not (linear._forward_pre_hooks or linear._forward_hooks)
-            and (activation is F.relu or (type(activation) is ReLU and not activation.inplace
-                                          and not (activation._forward_pre_hooks or activation._forward_hooks)))):
-        return _linear_relu(x, linear.weight, linear.bias)
+    """``activation(linear(x))``; a plain Linear followed by ReLU runs as one fused op."""
+    if _linear_then_relu(linear, activation):
+        return _linear_relu_call(linear, x)
     return activation(linear(x))
 
 
