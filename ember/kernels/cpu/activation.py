@@ -95,15 +95,41 @@ def _phi(x):
     return cdf, np.exp(-0.5 * x * x) * _INV_SQRT_2PI
 
 
-@_float
+def _gelu_loops(*arrays, approximate):
+    """The compiled exact-gelu loops for float32 C-contiguous arrays of one shape, else None."""
+    if approximate != "none" or any(a.dtype != np.float32 or not a.flags.c_contiguous or a.shape != arrays[0].shape
+                                    for a in arrays):
+        return None
+    return jit.kernels("activation")
+
+
 def gelu(x, *, approximate):
+    k = _gelu_loops(x, approximate=approximate)
+    if k is not None:
+        res = np.empty_like(x)
+        parallel_for(k.gelu, x.size, x.reshape(-1), res.reshape(-1))
+        return res
+    return _gelu(x, approximate=approximate)
+
+
+def gelu_backward(g, x, *, approximate):
+    k = _gelu_loops(g, x, approximate=approximate)
+    if k is not None:
+        res = np.empty_like(x)
+        parallel_for(k.gelu_backward, x.size, g.reshape(-1), x.reshape(-1), res.reshape(-1))
+        return res
+    return _gelu_backward(g, x, approximate=approximate)
+
+
+@_float
+def _gelu(x, *, approximate):
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(_K_BETA * (x + _K_KAPPA * x * x * x)))
     return x * _phi(x)[0]
 
 
 @_float
-def gelu_backward(g, x, *, approximate):
+def _gelu_backward(g, x, *, approximate):
     if approximate == "tanh":
         x2 = x * x
         t = np.tanh(_K_BETA * (x + _K_KAPPA * x2 * x))
