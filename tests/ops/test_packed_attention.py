@@ -63,14 +63,16 @@ def test_gradcheck_and_double_backward():
         assert ember.autograd.gradgradcheck(fn, [x])
 
 
-def test_packed_path_taken_by_batch_first_self_attention(monkeypatch):
-    """MultiheadAttention(x, x, x) batch-first without weights runs the packed op (and matches
-    torch); a fully masked query row or dropout take the general path."""
-    e, t = nn.MultiheadAttention(8, 2, batch_first=True), torch.nn.MultiheadAttention(8, 2, batch_first=True)
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_packed_path_taken_by_self_attention(monkeypatch, batch_first):
+    """MultiheadAttention(x, x, x) without weights runs the packed op (sequence-first input as a
+    batch-first view) and matches torch; a fully masked query row or dropout take the general path."""
+    e = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    t = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first)
     calls = []
     real = R.OPS["packed_attention"].kernel
     monkeypatch.setattr(R.OPS["packed_attention"], "kernel", lambda *a, **k: calls.append(1) or real(*a, **k))
-    x = np.random.default_rng(0).uniform(-2, 2, (3, 5, 8)).astype(np.float32)
+    x = np.random.default_rng(0).uniform(-2, 2, (3, 5, 8) if batch_first else (5, 3, 8)).astype(np.float32)
     check_module(e, t, None, inputs=[x], call=lambda m, x: m(x, x, x, need_weights=False))
     assert calls
     calls.clear()

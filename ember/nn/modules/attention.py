@@ -83,15 +83,18 @@ class MultiheadAttention(Module):
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
         batched = query.ndim == 3
-        if (self.batch_first and batched and query is key is value and not need_weights
+        if (batched and query is key is value and not need_weights
                 and key_padding_mask is None and self._qkv_same_embed_dim and self.bias_k is None
                 and not self.add_zero_attn and isinstance(query, Tensor) and query.shape[-1] == self.embed_dim
                 and (attn_mask is None and not is_causal
                      or attn_mask is not None and attn_mask.ndim == 2
-                     and tuple(attn_mask.shape) == (query.shape[1],) * 2)):
-            return _self_attention_batch_first(
-                query, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
-                self.out_proj.bias, attn_mask, is_causal, self.dropout if self.training else 0.0), None
+                     and tuple(attn_mask.shape) == (query.shape[1 if self.batch_first else 0],) * 2)):
+            # self-attention without weights: the batch-first path (sequence-first input as a view)
+            x = query if self.batch_first else query.transpose(0, 1)
+            out = _self_attention_batch_first(
+                x, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
+                self.out_proj.bias, attn_mask, is_causal, self.dropout if self.training else 0.0)
+            return (out if self.batch_first else out.transpose(0, 1)), None
         if self.batch_first and batched:  # keep q is k is v identity: it selects the one-GEMM projection
             if key is value:
                 if query is key:
