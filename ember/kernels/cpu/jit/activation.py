@@ -6,6 +6,7 @@ import numpy as np
 
 from ._njit import njit
 from ._rows import exp
+from ..activation import _INV_SQRT_2PI as _INV_SQRT_2PI_D, _SQRT_HALF
 from ..elementwise import _NR
 
 
@@ -34,13 +35,13 @@ def relu(x, res, lo, hi):
 # < 8e-6 relative, in a cdf below 1e-3 where it matters, so gelu's absolute error stays < 1e-6.
 _F = np.float32
 _NR0, _NR1, _NR2, _NR3, _NR4, _NR5, _NR6, _NR7, _NR8, _NR9 = (_F(c) for c in _NR)
-_INV_SQRT_2PI = _F(0.3989422804014327)
+_INV_SQRT_2PI, _SQRT_HALF_F = _F(_INV_SQRT_2PI_D), _F(_SQRT_HALF)
 
 
 @njit(fastmath={"contract"})
 def _normal_cdf(v):
     """Phi(v) of a float32 ``v`` (through erfc: accurate in the left tail)."""
-    y = min(abs(v) * _F(0.7071067811865476), _F(10.5))  # erfc(y) underflows float32 beyond
+    y = min(abs(v) * _SQRT_HALF_F, _F(10.5))  # erfc(y) underflows float32 beyond
     t = _F(1) / (_F(1) + _F(0.5) * y)
     p = t * _NR9
     p = (p + _NR8) * t
